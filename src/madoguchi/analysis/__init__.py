@@ -1,0 +1,1 @@
+"""Analysis runs: walking evidence, running analyzers, the result document and its renderers."""

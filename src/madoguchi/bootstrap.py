@@ -1,0 +1,1 @@
+"""Composition root: builds the storage, queue and mailer behind the ports from settings."""

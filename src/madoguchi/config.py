@@ -1,0 +1,1 @@
+"""Settings (placeholder, replaced by the foundation work)."""

@@ -1,0 +1,1 @@
+"""Pure domain model: dataclasses and enums, no I/O and no framework imports."""

@@ -1,0 +1,1 @@
+"""Message catalogues (ja, en) and the translation helpers."""

@@ -1,0 +1,1 @@
+"""Indicator extraction, normalisation, matching and correlation; pure functions."""

@@ -1,0 +1,1 @@
+"""Knowledge as data: ransomware families, hearing questions, playbooks, guides."""

@@ -1,0 +1,1 @@
+"""TaskQueue implementations: the inline worker and Celery."""

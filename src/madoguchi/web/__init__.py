@@ -1,0 +1,1 @@
+"""The desk web application: FastAPI routes, Jinja2 pages and the JSON API."""
