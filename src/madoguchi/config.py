@@ -1,1 +1,114 @@
-"""Settings (placeholder, replaced by the foundation work)."""
+"""Settings, read from ``MADOGUCHI_*`` environment variables or a ``.env`` file.
+
+Nothing here opens a connection; ``Settings`` is a plain value handed to
+``create_app(settings)`` and to the CLI commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_FIELDS = frozenset({"secret_key", "smtp_password"})
+LANGUAGES = ("ja", "en")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MADOGUCHI_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(
+        default=Path("data"), description="Where the SQLite file and evidence live"
+    )
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means SQLite in the data directory"
+    )
+    evidence_dir: Path | None = Field(
+        default=None, description="Evidence store (default data/evidence)"
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Signs session cookies; generated into the data dir when empty",
+    )
+    base_url: str = "http://127.0.0.1:8000"
+    default_language: str = "ja"
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    mail_from: str = "madoguchi@localhost"
+    broker_url: str = Field(
+        default="", description="Celery broker (redis://...); empty runs jobs inline"
+    )
+    inline_worker: bool = Field(
+        default=True, description="Run an in-process job worker in the web server"
+    )
+    session_max_age: int = 8 * 3600
+    max_upload_bytes: int = 20 * 1024**3
+    allow_anonymous_reports: bool = False
+    secure_cookies: bool = False
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"default_language must be one of {', '.join(LANGUAGES)}")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'madoguchi.sqlite3').as_posix()}"
+
+    @property
+    def effective_evidence_dir(self) -> Path:
+        return self.evidence_dir or self.data_dir / "evidence"
+
+    def effective_secret_key(self) -> str:
+        """The configured key, or one generated once and kept in the data directory."""
+        configured = self.secret_key.get_secret_value()
+        if configured:
+            return configured
+        key_file = self.data_dir / "secret_key"
+        if key_file.exists():
+            return key_file.read_text(encoding="utf-8").strip()
+        import secrets
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        key_file.write_text(key, encoding="utf-8")
+        key_file.chmod(0o600)
+        return key
+
+    def masked(self) -> dict[str, Any]:
+        """Effective settings for display, secrets replaced by ``********``."""
+        shown: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name in SECRET_FIELDS:
+                shown[name] = "********" if value.get_secret_value() else "(not set)"
+            elif name == "database_url":
+                shown[name] = mask_url(self.effective_database_url)
+            elif name == "broker_url":
+                shown[name] = mask_url(value) if value else "(inline worker)"
+            elif name == "evidence_dir":
+                shown[name] = str(self.effective_evidence_dir)
+            else:
+                shown[name] = str(value) if isinstance(value, Path) else value
+        return shown
+
+
+def mask_url(url: str) -> str:
+    """Hide the password in ``scheme://user:password@host/...``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:********@{host}" if ":" in credentials else url

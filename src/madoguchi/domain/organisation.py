@@ -57,6 +57,7 @@ class User:
     totp_secret: str | None = None
     is_active: bool = True
     failed_logins: int = 0
+    must_change_password: bool = False
     locked_until: datetime | None = None
     created_at: datetime | None = None
     last_login_at: datetime | None = None

@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 storage: tables, imperative mapping of the domain classes, repositories."""

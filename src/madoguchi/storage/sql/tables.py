@@ -1,0 +1,181 @@
+"""Table definitions. The first Alembic migration creates exactly these."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from madoguchi.domain.case import CaseKind, CaseStatus, PartyRole, Purpose
+from madoguchi.domain.organisation import OrgKind, Role
+from madoguchi.domain.tlp import TLP
+from madoguchi.storage.sql.types import JsonType, StrEnumType, UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(300), nullable=False, unique=True),
+    Column("name_en", String(300), nullable=False, default=""),
+    Column("kind", StrEnumType(OrgKind), nullable=False),
+    Column("sector", String(100), nullable=False, default=""),
+    Column("country", String(2), nullable=False, default="JP"),
+    Column("domains", JsonType, nullable=False, default=list),
+    Column("verified", Boolean, nullable=False, default=True),
+    Column("require_totp", Boolean, nullable=False, default=False),
+    Column("created_at", UtcDateTime),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("language", String(8), nullable=False, default=""),
+    Column("totp_secret", String(64)),
+    Column("is_active", Boolean, nullable=False, default=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("must_change_password", Boolean, nullable=False, default=False),
+    Column("locked_until", UtcDateTime),
+    Column("created_at", UtcDateTime),
+    Column("last_login_at", UtcDateTime),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column(
+        "organisation_id",
+        ForeignKey("organisations.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("role", StrEnumType(Role), nullable=False),
+    UniqueConstraint("user_id", "organisation_id", name="uq_memberships_user_org"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", UtcDateTime),
+    Column("last_used_at", UtcDateTime),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(32), nullable=False, unique=True),
+    Column("title", String(300), nullable=False),
+    Column("kind", StrEnumType(CaseKind), nullable=False),
+    Column("purpose", StrEnumType(Purpose), nullable=False),
+    Column("status", StrEnumType(CaseStatus), nullable=False, index=True),
+    Column("tlp", StrEnumType(TLP), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("categories", JsonType, nullable=False, default=list),
+    Column("products", JsonType, nullable=False, default=list),
+    Column("cves", JsonType, nullable=False, default=list),
+    Column("started_at", UtcDateTime),
+    Column("noticed_at", UtcDateTime),
+    Column("timezone", String(64), nullable=False, default="Asia/Tokyo"),
+    Column("created_by", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("assignee_id", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", UtcDateTime),
+    Column("updated_at", UtcDateTime),
+)
+
+case_parties = Table(
+    "case_parties",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column(
+        "organisation_id",
+        ForeignKey("organisations.id", ondelete="RESTRICT"),
+        nullable=False,
+        index=True,
+    ),
+    Column("role", StrEnumType(PartyRole), nullable=False),
+    Column("hide_identity", Boolean, nullable=False, default=False),
+    UniqueConstraint("case_id", "organisation_id", "role", name="uq_case_parties_case_org_role"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("author_id", ForeignKey("users.id", ondelete="RESTRICT"), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("internal", Boolean, nullable=False, default=True),
+    Column("shared_with", JsonType, nullable=False, default=list),
+    Column("tlp", StrEnumType(TLP), nullable=False),
+    Column("created_at", UtcDateTime),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("actor_id", Integer),
+    Column("object_type", String(32), nullable=False),
+    Column("object_id", String(64), nullable=False),
+    Column("case_id", Integer, index=True),
+    Column("organisation_id", Integer),
+    Column("detail", JsonType, nullable=False, default=dict),
+    Column("ip", String(64)),
+)
+
+reference_counters = Table(
+    "reference_counters",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("last", Integer, nullable=False),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("payload", JsonType, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime),
+    Column("finished_at", UtcDateTime),
+    Column("locked_by", String(100)),
+    Index("ix_jobs_status_created", "status", "created_at"),
+)

@@ -1,0 +1,59 @@
+"""The SQL unit of work: one session, every repository on it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from madoguchi.storage.sql.repos import (
+    SqlAuditRepo,
+    SqlCaseRepo,
+    SqlMessageRepo,
+    SqlOrganisationRepo,
+    SqlTokenRepo,
+    SqlUserRepo,
+)
+
+
+class SqlUnitOfWork:
+    """Use as ``with factory() as uow: ...; uow.commit()``; what is not committed is
+    rolled back when the block ends."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self.session: Session = session_factory()
+        self.organisations = SqlOrganisationRepo(self.session)
+        self.users = SqlUserRepo(self.session)
+        self.tokens = SqlTokenRepo(self.session)
+        self.cases = SqlCaseRepo(self.session)
+        self.messages = SqlMessageRepo(self.session)
+        self.audit = SqlAuditRepo(self.session)
+
+    def __enter__(self) -> SqlUnitOfWork:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # close() discards what was not committed but keeps loaded objects readable.
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def flush(self) -> None:
+        self.session.flush()
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self.session_factory = session_factory
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.session_factory)

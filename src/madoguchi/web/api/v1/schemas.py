@@ -1,0 +1,107 @@
+"""Request and response bodies of the v1 API (what the OpenAPI document shows)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from madoguchi.domain.case import CaseKind, CaseStatus, PartyRole, Purpose
+from madoguchi.domain.tlp import TLP
+
+
+class MembershipOut(BaseModel):
+    organisation_id: int
+    role: str
+
+
+class MeOut(BaseModel):
+    id: int
+    display_name: str
+    desk: bool
+    memberships: list[MembershipOut]
+
+
+class PartyOut(BaseModel):
+    role: PartyRole
+    name: str | None = Field(description="null when the organisation must stay hidden from you")
+    organisation_id: int | None
+
+
+class CaseSummaryOut(BaseModel):
+    id: int
+    reference: str = Field(examples=["MDG-2026-00042"])
+    title: str
+    kind: CaseKind
+    purpose: Purpose
+    status: CaseStatus
+    tlp: TLP
+    created_at: datetime | None
+
+
+class CaseOut(CaseSummaryOut):
+    description: str
+    categories: list[str]
+    products: list[str]
+    cves: list[str]
+    started_at: datetime | None
+    noticed_at: datetime | None
+    timezone: str
+    parties: list[PartyOut]
+
+
+class CaseIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Files encrypted on the file server",
+                    "purpose": "support",
+                    "categories": ["ransomware"],
+                    "products": ["Windows Server 2019", "VMware ESXi 7.0"],
+                    "tlp": "amber",
+                }
+            ]
+        }
+    )
+
+    title: str = Field(min_length=1, max_length=300)
+    kind: CaseKind = CaseKind.CONSULTATION
+    purpose: Purpose = Purpose.SUPPORT
+    description: str = Field(default="", max_length=100_000)
+    tlp: TLP = TLP.AMBER
+    categories: list[str] = Field(default_factory=list)
+    products: list[str] = Field(default_factory=list)
+    cves: list[str] = Field(default_factory=list)
+    started_at: datetime | None = None
+    noticed_at: datetime | None = None
+    timezone: str = "Asia/Tokyo"
+    reporting_org_id: int | None = Field(
+        default=None, description="defaults to your own organisation"
+    )
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"body": "Logs are attached.", "internal": False}]}
+    )
+
+    body: str = Field(min_length=1, max_length=100_000)
+    internal: bool = Field(default=False, description="desk only: an internal note")
+    shared_with: list[int] = Field(
+        default_factory=list, description="desk only: organisation ids the message is shared with"
+    )
+
+
+class MessageOut(BaseModel):
+    id: int
+    body: str
+    internal: bool
+    author: str | None = Field(description="null when the author belongs to another party")
+    from_desk: bool
+    created_at: datetime | None
+
+
+class ErrorOut(BaseModel):
+    detail: str
+    code: str

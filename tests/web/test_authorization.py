@@ -1,0 +1,194 @@
+"""Every route of the app × every role: who may use it, and that nothing leaks.
+
+A new route fails ``test_every_route_is_classified`` until it is added to ``RULES``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from starlette.routing import Mount
+
+from tests.conftest import LiveServer
+from tests.web.client import csrf_from, new_client, sign_in
+from tests.world import OTHER_NAME, PASSWORD, VENDOR_NAME, VICTIM_NAME, World, build_world
+
+# Who may use a route: public, signed_in (any account), desk, case (a party of the case
+# or the desk), token (API, any valid token), token_case (API, a party or the desk).
+RULES: dict[tuple[str, str], str] = {
+    ("GET", "/healthz"): "public",
+    ("GET", "/login"): "public",
+    ("POST", "/login"): "public",
+    ("GET", "/login/totp"): "public",
+    ("POST", "/login/totp"): "public",
+    ("POST", "/logout"): "public",
+    ("POST", "/lang"): "public",
+    ("GET", "/"): "public",
+    ("GET", "/account"): "signed_in",
+    ("POST", "/account/password"): "signed_in",
+    ("GET", "/account/totp"): "signed_in",
+    ("POST", "/account/totp"): "signed_in",
+    ("POST", "/account/tokens"): "signed_in",
+    ("GET", "/desk/cases"): "desk",
+    ("GET", "/cases"): "signed_in",
+    ("GET", "/cases/{case_id}"): "case",
+    ("POST", "/cases/{case_id}/messages"): "case",
+    ("GET", "/api/v1/openapi.json"): "public",
+    ("GET", "/api/v1/me"): "token",
+    ("GET", "/api/v1/cases"): "token",
+    ("POST", "/api/v1/cases"): "token",
+    ("GET", "/api/v1/cases/{case_id}"): "token_case",
+    ("GET", "/api/v1/cases/{case_id}/messages"): "token_case",
+    ("POST", "/api/v1/cases/{case_id}/messages"): "token_case",
+}
+
+ROLES = (
+    "desk_admin",
+    "desk_handler",
+    "party_org_admin",
+    "party_reporter",
+    "other_reporter",
+    "anonymous",
+)
+DESK = {"desk_admin", "desk_handler"}
+
+FORM_BODIES = {
+    "/login": {"email": "nobody@example.org", "password": "x"},
+    "/login/totp": {"code": "000000"},
+    "/lang": {"language": "en"},
+    "/account/password": {"current_password": "wrong", "new_password": "x"},
+    "/account/totp": {"code": "000000"},
+    "/account/tokens": {"name": "t"},
+    "/cases/{case_id}/messages": {"body": "hello", "visibility": "internal"},
+}
+JSON_BODIES = {
+    "/api/v1/cases": {"title": "API case"},
+    "/api/v1/cases/{case_id}/messages": {"body": "hello", "internal": True},
+}
+
+
+def app_routes(app: object) -> set[tuple[str, str]]:
+    """(method, path) of every route, including those of included routers."""
+    found = set()
+    for route in app.routes:  # type: ignore[attr-defined]
+        if isinstance(route, Mount):
+            continue
+        contexts = getattr(route, "effective_route_contexts", None)
+        entries = [(c.methods, c.path) for c in contexts()] if contexts else [
+            (getattr(route, "methods", None) or set(), route.path)
+        ]
+        for methods, path in entries:
+            for method in set(methods) - {"HEAD", "OPTIONS"}:
+                found.add((method, path))
+    return found
+
+
+@pytest.fixture
+def world(live_server: LiveServer) -> World:
+    return build_world(live_server.desk)
+
+
+@pytest.fixture
+def clients(live_server: LiveServer, world: World) -> Iterator[dict[str, httpx.Client]]:
+    made = {}
+    for role in ROLES:
+        client = new_client(live_server.url)
+        if role != "anonymous":
+            response = sign_in(client, world.people[role].email, PASSWORD)
+            assert response.status_code == 303, response.text
+        made[role] = client
+    yield made
+    for client in made.values():
+        client.close()
+
+
+def test_every_route_is_classified(live_server: LiveServer) -> None:
+    from madoguchi.web.app import create_app
+
+    app = create_app(live_server.desk.settings, desk=live_server.desk)
+    assert app_routes(app) == set(RULES), "classify new routes in RULES"
+
+
+def _request(
+    client: httpx.Client, method: str, path: str, role: str, world: World, case_id: int
+) -> httpx.Response:
+    url = path.replace("{case_id}", str(case_id))
+    headers = {}
+    if path.startswith("/api/") and role != "anonymous" and path != "/api/v1/openapi.json":
+        headers["Authorization"] = f"Bearer {world.people[role].token}"
+    if method == "GET":
+        return client.get(url, headers=headers)
+    if path.startswith("/api/"):
+        return client.post(url, json=JSON_BODIES[path], headers=headers)
+    token = csrf_from(client.get("/login" if role == "anonymous" else "/account").text)
+    data = {**FORM_BODIES.get(path, {}), "csrf_token": token}
+    return client.post(url, data=data, headers=headers)
+
+
+def _allowed(rule: str, role: str, case_visible: bool) -> bool:
+    signed_in = role != "anonymous"
+    return {
+        "public": True,
+        "signed_in": signed_in,
+        "desk": role in DESK,
+        "case": signed_in and case_visible,
+        "token": signed_in,
+        "token_case": signed_in and case_visible,
+    }[rule]
+
+
+def _leaks(role: str, world: World, body: str, *, own_case_b: bool) -> list[str]:
+    if role in DESK:
+        return []
+    leaks = []
+    if VICTIM_NAME in body:
+        leaks.append("hidden victim name")
+    if world.internal_note in body:
+        leaks.append("internal note")
+    if OTHER_NAME in body and role != "other_reporter":
+        leaks.append("another organisation's name")
+    if VENDOR_NAME in body and role == "other_reporter":
+        leaks.append("another organisation's name")
+    if world.other_case_title in body and not own_case_b:
+        leaks.append("another organisation's case")
+    return leaks
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_against_every_route(
+    role: str, clients: dict[str, httpx.Client], world: World
+) -> None:
+    client = clients[role]
+    party_case = world.case_b if role == "other_reporter" else world.case_a
+    foreign_case = world.case_a if role == "other_reporter" else world.case_b
+    problems = []
+    for (method, path), rule in sorted(RULES.items()):
+        if path in {"/logout", "/login", "/login/totp"} and method == "POST":
+            continue  # these end or replace the session; covered by the login tests
+        targets = [(party_case, True)]
+        if "{case_id}" in path:
+            targets += [(foreign_case, role in DESK), (999_999, False)]
+        for case_id, visible in targets:
+            response = _request(client, method, path, role, world, case_id)
+            where = f"{role} {method} {path.replace('{case_id}', str(case_id))}"
+            status = response.status_code
+            if status >= 500:
+                problems.append(f"{where}: server error {status}")
+                continue
+            allowed = _allowed(rule, role, visible)
+            if allowed and status in (401, 404):
+                problems.append(f"{where}: refused with {status}")
+            if not allowed:
+                if role == "anonymous" and not path.startswith("/api/"):
+                    ok = status == 303 and "/login" in response.headers.get("location", "")
+                elif role == "anonymous":
+                    ok = status == 401
+                else:
+                    ok = status == 404
+                if not ok:
+                    problems.append(f"{where}: expected refusal, got {status}")
+            for leak in _leaks(role, world, response.text, own_case_b=role == "other_reporter"):
+                problems.append(f"{where}: leaks {leak}")
+    assert problems == []
