@@ -56,16 +56,19 @@ def build_world(desk: Desk) -> World:
         orgs = {
             "desk": accounts.create_organisation(uow, None, "Test desk", OrgKind.DESK),
             "victim": accounts.create_organisation(uow, None, VICTIM_NAME, OrgKind.VICTIM),
-            "vendor": accounts.create_organisation(
-                uow, None, VENDOR_NAME, OrgKind.SECURITY_VENDOR
-            ),
+            "vendor": accounts.create_organisation(uow, None, VENDOR_NAME, OrgKind.SECURITY_VENDOR),
             "other": accounts.create_organisation(uow, None, OTHER_NAME, OrgKind.VICTIM),
         }
         actors = {}
         for key, (org_key, role) in ROLES.items():
             user = accounts.create_user(
-                uow, None, f"{key}@example.org", key.replace("_", " "), PASSWORD,
-                orgs[org_key], role,
+                uow,
+                None,
+                f"{key}@example.org",
+                key.replace("_", " "),
+                PASSWORD,
+                orgs[org_key],
+                role,
             )
             actor = accounts.actor_for(uow, user)
             _, secret = accounts.create_token(uow, actor, user, "tests")
@@ -97,7 +100,10 @@ def build_world(desk: Desk) -> World:
             uow, actors["desk_handler"], case_a.id, world.internal_note, internal=True
         )
         messages.post_message(
-            uow, actors["desk_handler"], case_a.id, world.shared_message,
+            uow,
+            actors["desk_handler"],
+            case_a.id,
+            world.shared_message,
             shared_with=[world.vendor_org],
         )
         uow.commit()

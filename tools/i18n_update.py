@@ -21,19 +21,50 @@ POT = ROOT / "src/madoguchi/i18n/locales/messages.pot"
 def main() -> int:
     babel = [sys.executable, "-m", "babel.messages.frontend"]
     subprocess.run(
-        [*babel, "extract", "-F", "babel.cfg", "-k", "N_", "--no-location", "--sort-output",
-         "--omit-header", "-o", str(POT), "."],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            *babel,
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "N_",
+            "--no-location",
+            "--sort-output",
+            "--omit-header",
+            "-o",
+            str(POT),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     if PO.exists():
         subprocess.run(
-            [*babel, "update", "-i", str(POT), "-o", str(PO), "-l", "ja", "--no-fuzzy-matching",
-             "--omit-header", "--ignore-obsolete"],
-            cwd=ROOT, check=True, capture_output=True,
+            [
+                *babel,
+                "update",
+                "-i",
+                str(POT),
+                "-o",
+                str(PO),
+                "-l",
+                "ja",
+                "--no-fuzzy-matching",
+                "--omit-header",
+                "--ignore-obsolete",
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
         )
     else:
-        subprocess.run([*babel, "init", "-i", str(POT), "-o", str(PO), "-l", "ja"],
-                       cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            [*babel, "init", "-i", str(POT), "-o", str(PO), "-l", "ja"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
     with PO.open("rb") as handle:
         catalog = read_po(handle, locale="ja")
     missing = [m.id for m in catalog if m.id and not m.string]

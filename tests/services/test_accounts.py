@@ -4,12 +4,12 @@ import hashlib
 
 import pyotp
 import pytest
+from tests.world import PASSWORD, build_world
 
 from madoguchi.bootstrap import Desk
 from madoguchi.domain.errors import AuthenticationError, ConflictError, ValidationError
 from madoguchi.domain.organisation import OrgKind, Role
 from madoguchi.services import accounts
-from tests.world import PASSWORD, build_world
 
 
 def test_password_login_and_lockout_after_repeated_failures(desk: Desk) -> None:

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from tests.world import VICTIM_NAME, World, build_world
 
 from madoguchi.bootstrap import Desk
 from madoguchi.domain.errors import NotFoundError, ValidationError
 from madoguchi.services import accounts, cases, messages
-from tests.world import VICTIM_NAME, World, build_world
 
 
 def _actor(desk: Desk, world: World, role: str):  # type: ignore[no-untyped-def]
@@ -70,7 +70,9 @@ def test_reporters_see_only_messages_shared_with_them(desk: Desk) -> None:
     for role in ("desk_handler", "party_reporter", "victim_reporter"):
         actor = _actor(desk, world, role)
         with desk.uow_factory() as uow:
-            bodies[role] = {v.message.body for v in messages.visible_messages(uow, actor, world.case_a)}
+            bodies[role] = {
+                v.message.body for v in messages.visible_messages(uow, actor, world.case_a)
+            }
     assert bodies["desk_handler"] == {world.internal_note, world.shared_message}
     assert bodies["party_reporter"] == {world.shared_message}
     assert bodies["victim_reporter"] == set()
@@ -81,7 +83,11 @@ def test_a_reporter_message_is_shared_with_their_organisation_only(desk: Desk) -
     actor = _actor(desk, world, "party_reporter")
     with desk.uow_factory() as uow:
         message = messages.post_message(
-            uow, actor, world.case_a, "from the vendor", internal=True,
+            uow,
+            actor,
+            world.case_a,
+            "from the vendor",
+            internal=True,
             shared_with=[world.victim_org],
         )
         uow.commit()

@@ -33,9 +33,7 @@ def test_migrations_match_the_table_definitions(desk: Desk) -> None:
 
 def test_the_audit_log_refuses_updates_and_deletes(desk: Desk) -> None:
     with desk.uow_factory() as uow:
-        uow.audit.append(
-            AuditEvent("case:read", None, "case", "1", datetime.now(UTC))
-        )
+        uow.audit.append(AuditEvent("case:read", None, "case", "1", datetime.now(UTC)))
         uow.commit()
     for statement in ("UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events"):
         with pytest.raises(DBAPIError, match="append-only"), desk.engine.begin() as conn:

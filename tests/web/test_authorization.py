@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from starlette.routing import Mount
-
 from tests.conftest import LiveServer
 from tests.web.client import csrf_from, new_client, sign_in
 from tests.world import OTHER_NAME, PASSWORD, VENDOR_NAME, VICTIM_NAME, World, build_world
@@ -76,9 +75,11 @@ def app_routes(app: object) -> set[tuple[str, str]]:
         if isinstance(route, Mount):
             continue
         contexts = getattr(route, "effective_route_contexts", None)
-        entries = [(c.methods, c.path) for c in contexts()] if contexts else [
-            (getattr(route, "methods", None) or set(), route.path)
-        ]
+        entries = (
+            [(c.methods, c.path) for c in contexts()]
+            if contexts
+            else [(getattr(route, "methods", None) or set(), route.path)]
+        )
         for methods, path in entries:
             for method in set(methods) - {"HEAD", "OPTIONS"}:
                 found.add((method, path))

@@ -1,0 +1,53 @@
+# madoguchi — `make run` starts the desk with demo data; `make test` runs every check.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+RUN_STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test lint typecheck unit browser system-deps bench i18n clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(RUN_STAMP)
+
+## Start the desk on SQLite with demo data at http://127.0.0.1:8000
+run: $(RUN_STAMP)
+	$(BIN)/madoguchi serve --demo
+
+## Lint, type-check, layer contracts and the whole test suite
+test: $(TEST_STAMP) system-deps lint typecheck unit
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
+	$(BIN)/lint-imports
+
+typecheck: $(TEST_STAMP)
+	$(BIN)/mypy
+
+unit: $(TEST_STAMP)
+	$(BIN)/pytest
+
+## Debian packages the tests need (chromium for the browser tests)
+system-deps:
+	@bash tools/system-deps.sh
+
+## Benchmarks: figures are printed, never asserted
+bench: $(TEST_STAMP)
+	$(BIN)/python bench/run_all.py
+
+## Refresh the message catalogues and list untranslated messages
+i18n: $(TEST_STAMP)
+	$(BIN)/python tools/i18n_update.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
