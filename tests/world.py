@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from madoguchi.bootstrap import Desk
 from madoguchi.domain.case import Category, Purpose
 from madoguchi.domain.organisation import OrgKind, Role
-from madoguchi.services import accounts, cases, messages
+from madoguchi.ports import StoredBlob
+from madoguchi.services import accounts, cases, evidence, messages
 
 PASSWORD = "correct horse battery staple"
 VICTIM_NAME = "株式会社ひみつ電機"
@@ -32,6 +33,8 @@ class World:
     people: dict[str, Person] = field(default_factory=dict)
     case_a: int = 0
     case_b: int = 0
+    evidence_a: int = 0
+    evidence_b: int = 0
     victim_org: int = 0
     vendor_org: int = 0
     other_org: int = 0
@@ -106,5 +109,20 @@ def build_world(desk: Desk) -> World:
             world.shared_message,
             shared_with=[world.vendor_org],
         )
+        world.evidence_a = _upload(desk, uow, actors["party_reporter"], case_a.id, "a.log")
+        world.evidence_b = _upload(desk, uow, actors["other_reporter"], case_b.id, "b.log")
         uow.commit()
     return world
+
+
+def store_bytes(desk: Desk, data: bytes) -> StoredBlob:
+    writer = desk.store.writer()
+    writer.write(data)
+    return writer.commit()
+
+
+def _upload(desk: Desk, uow: object, actor: object, case_id: int, name: str) -> int:
+    blob = store_bytes(desk, f"log line of {name}\n".encode())
+    result = evidence.attach_evidence(uow, desk.store, actor, case_id, blob, name)  # type: ignore[arg-type]
+    assert result.evidence.id is not None
+    return result.evidence.id

@@ -16,6 +16,7 @@ from madoguchi.config import Settings
 from madoguchi.ports import Mailer, TaskQueue
 from madoguchi.services import notifications
 from madoguchi.services.clock import SystemClock
+from madoguchi.storage.blobs import FilesystemEvidenceStore
 from madoguchi.storage.sql.db import make_engine, make_session_factory
 from madoguchi.storage.sql.uow import SqlUnitOfWorkFactory
 from madoguchi.tasks.celery_app import CeleryTaskQueue, make_celery
@@ -34,6 +35,7 @@ class Desk:
     uow_factory: SqlUnitOfWorkFactory
     mailer: Mailer
     queue: TaskQueue
+    store: FilesystemEvidenceStore
     clock: SystemClock = field(default_factory=SystemClock)
     handlers: dict[str, JobHandler] = field(default_factory=dict)
 
@@ -61,13 +63,15 @@ def build_mailer(settings: Settings) -> Mailer:
 
 
 def job_handlers(desk: Desk) -> dict[str, JobHandler]:
+    mail_jobs = {
+        notifications.CASE_CONFIRMATION: notifications.send_case_confirmation,
+        notifications.DESK_NEW_CASE: notifications.send_desk_notice,
+        notifications.SHARED_MESSAGE: notifications.send_shared_message_notice,
+        notifications.WELCOME: notifications.send_welcome,
+    }
     return {
-        notifications.CASE_CONFIRMATION: partial(
-            notifications.send_case_confirmation,
-            desk.uow_factory,
-            desk.mailer,
-            desk.settings.base_url,
-        ),
+        name: partial(func, desk.uow_factory, desk.mailer, desk.settings.base_url)
+        for name, func in mail_jobs.items()
     }
 
 
@@ -87,6 +91,7 @@ def build_desk(settings: Settings, *, mailer: Mailer | None = None) -> Desk:
         uow_factory=SqlUnitOfWorkFactory(session_factory),
         mailer=mailer or build_mailer(settings),
         queue=queue,
+        store=FilesystemEvidenceStore(settings.effective_evidence_dir),
         handlers=handlers,
     )
     # The queue holds the same dict, so handlers added here are the ones it runs.

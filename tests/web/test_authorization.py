@@ -41,6 +41,29 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/cases/{case_id}"): "token_case",
     ("GET", "/api/v1/cases/{case_id}/messages"): "token_case",
     ("POST", "/api/v1/cases/{case_id}/messages"): "token_case",
+    ("GET", "/report"): "public",
+    ("POST", "/report"): "public",
+    ("GET", "/welcome/{token}"): "link",
+    ("POST", "/cases/{case_id}/evidence"): "case",
+    ("GET", "/evidence/{evidence_id}"): "evidence",
+    ("GET", "/evidence/{evidence_id}/download"): "evidence",
+    ("POST", "/evidence/{evidence_id}/share"): "desk_evidence",
+    ("POST", "/evidence/{evidence_id}/malware"): "desk_evidence",
+    ("POST", "/cases/{case_id}/status"): "desk_case",
+    ("POST", "/cases/{case_id}/assign"): "desk_case",
+    ("POST", "/cases/{case_id}/urgency"): "desk_case",
+    ("POST", "/cases/{case_id}/merge"): "desk_case",
+    ("POST", "/cases/{case_id}/link"): "desk_case",
+    ("POST", "/cases/{case_id}/plan/recommend"): "desk_case",
+    ("POST", "/cases/{case_id}/plan/accept"): "desk_case",
+    ("POST", "/cases/{case_id}/plan/add"): "desk_case",
+    ("POST", "/cases/{case_id}/plan/remove"): "desk_case",
+    ("POST", "/cases/{case_id}/plan/status"): "desk_case",
+    ("GET", "/cases/{case_id}/hearing"): "case",
+    ("POST", "/cases/{case_id}/hearing"): "desk_case",
+    ("POST", "/cases/{case_id}/hearing/open"): "desk_case",
+    ("GET", "/desk/settings"): "desk_admin",
+    ("POST", "/desk/settings"): "desk_admin",
 }
 
 ROLES = (
@@ -61,7 +84,21 @@ FORM_BODIES = {
     "/account/totp": {"code": "000000"},
     "/account/tokens": {"name": "t"},
     "/cases/{case_id}/messages": {"body": "hello", "visibility": "internal"},
+    "/report": {"title": "Authorization probe"},
+    "/cases/{case_id}/status": {"status": "hearing"},
+    "/cases/{case_id}/assign": {"assignee_id": ""},
+    "/cases/{case_id}/urgency": {"urgency": "high"},
+    "/cases/{case_id}/merge": {"into": "MDG-1999-99999"},
+    "/cases/{case_id}/link": {"other": "MDG-1999-99999"},
+    "/cases/{case_id}/plan/add": {"item_id": "initial_response_advice"},
+    "/cases/{case_id}/plan/remove": {"item_id": "nothing"},
+    "/cases/{case_id}/plan/status": {"item_id": "nothing", "status": "done"},
+    "/cases/{case_id}/hearing/open": {"open": "false"},
+    "/evidence/{evidence_id}/share": {},
+    "/evidence/{evidence_id}/malware": {},
+    "/desk/settings": {},
 }
+FILE_PATHS = {"/cases/{case_id}/evidence"}
 JSON_BODIES = {
     "/api/v1/cases": {"title": "API case"},
     "/api/v1/cases/{case_id}/messages": {"body": "hello", "internal": True},
@@ -113,9 +150,13 @@ def test_every_route_is_classified(live_server: LiveServer) -> None:
 
 
 def _request(
-    client: httpx.Client, method: str, path: str, role: str, world: World, case_id: int
+    client: httpx.Client, method: str, path: str, role: str, world: World, target: int
 ) -> httpx.Response:
-    url = path.replace("{case_id}", str(case_id))
+    url = (
+        path.replace("{case_id}", str(target))
+        .replace("{evidence_id}", str(target))
+        .replace("{token}", "not-a-valid-token")
+    )
     headers = {}
     if path.startswith("/api/") and role != "anonymous" and path != "/api/v1/openapi.json":
         headers["Authorization"] = f"Bearer {world.people[role].token}"
@@ -125,6 +166,9 @@ def _request(
         return client.post(url, json=JSON_BODIES[path], headers=headers)
     token = csrf_from(client.get("/login" if role == "anonymous" else "/account").text)
     data = {**FORM_BODIES.get(path, {}), "csrf_token": token}
+    if path in FILE_PATHS:
+        files = {"files": ("probe.txt", b"probe", "text/plain")}
+        return client.post(url, data=data, files=files, headers=headers)
     return client.post(url, data=data, headers=headers)
 
 
@@ -137,6 +181,11 @@ def _allowed(rule: str, role: str, case_visible: bool) -> bool:
         "case": signed_in and case_visible,
         "token": signed_in,
         "token_case": signed_in and case_visible,
+        "desk_case": role in DESK and case_visible,
+        "evidence": signed_in and case_visible,
+        "desk_evidence": role in DESK and case_visible,
+        "desk_admin": role == "desk_admin",
+        "link": False,
     }[rule]
 
 
@@ -168,12 +217,17 @@ def test_role_against_every_route(
     for (method, path), rule in sorted(RULES.items()):
         if path in {"/logout", "/login", "/login/totp"} and method == "POST":
             continue  # these end or replace the session; covered by the login tests
-        targets = [(party_case, True)]
-        if "{case_id}" in path:
-            targets += [(foreign_case, role in DESK), (999_999, False)]
-        for case_id, visible in targets:
-            response = _request(client, method, path, role, world, case_id)
-            where = f"{role} {method} {path.replace('{case_id}', str(case_id))}"
+        if "{evidence_id}" in path:
+            own = world.evidence_b if role == "other_reporter" else world.evidence_a
+            foreign = world.evidence_a if role == "other_reporter" else world.evidence_b
+            targets = [(own, True), (foreign, role in DESK), (999_999, False)]
+        elif "{case_id}" in path:
+            targets = [(party_case, True), (foreign_case, role in DESK), (999_999, False)]
+        else:
+            targets = [(0, True)]
+        for target, visible in targets:
+            response = _request(client, method, path, role, world, target)
+            where = f"{role} {method} {path} [{target}]"
             status = response.status_code
             if status >= 500:
                 problems.append(f"{where}: server error {status}")
@@ -182,7 +236,9 @@ def test_role_against_every_route(
             if allowed and status in (401, 404):
                 problems.append(f"{where}: refused with {status}")
             if not allowed:
-                if role == "anonymous" and not path.startswith("/api/"):
+                if rule == "link":
+                    ok = status == 404
+                elif role == "anonymous" and not path.startswith("/api/"):
                     ok = status == 303 and "/login" in response.headers.get("location", "")
                 elif role == "anonymous":
                     ok = status == 401
@@ -192,4 +248,4 @@ def test_role_against_every_route(
                     problems.append(f"{where}: expected refusal, got {status}")
             for leak in _leaks(role, world, response.text, own_case_b=role == "other_reporter"):
                 problems.append(f"{where}: leaks {leak}")
-    assert problems == []
+    assert problems == [], "\n".join(problems)

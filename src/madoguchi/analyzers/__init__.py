@@ -1,1 +1,1 @@
-"""Analyzers: one package per evidence family; evidence in, results out, no I/O beyond reading it."""
+"""Analyzers: one package per evidence family; evidence in, results out."""

@@ -14,7 +14,7 @@ import gzip
 import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from charset_normalizer import from_bytes
 
@@ -58,7 +58,7 @@ def open_maybe_gzip(path: Path) -> IO[bytes]:
     magic = handle.read(2)
     handle.seek(0)
     if magic == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=handle, mode="rb")
+        return cast(IO[bytes], gzip.GzipFile(fileobj=handle, mode="rb"))
     return handle
 
 

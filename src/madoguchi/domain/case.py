@@ -46,6 +46,25 @@ class Category(StrEnum):
     OTHER = "other"
 
 
+class ReporterKind(StrEnum):
+    VICTIM = "victim"
+    SECURITY_VENDOR = "security_vendor"
+    SYSTEM_OPERATOR = "system_operator"
+    CLOUD_PROVIDER = "cloud_provider"
+    OTHER = "other"
+
+
+class Urgency(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Urgency).index(self)
+
+
 class PartyRole(StrEnum):
     REPORTER = "reporter"
     VICTIM = "victim"
@@ -87,6 +106,14 @@ class Case:
     timezone: str = "Asia/Tokyo"
     created_by: int | None = None
     assignee_id: int | None = None
+    reporter_kind: ReporterKind = ReporterKind.VICTIM
+    on_behalf: bool = False
+    actions_taken: str = ""
+    urgency: Urgency = Urgency.NORMAL
+    merged_into_id: int | None = None
+    hearing_open: bool = False
+    victim_name: str = ""
+    hide_victim: bool = False
     created_at: datetime | None = None
     updated_at: datetime | None = None
     parties: list[CaseParty] = field(default_factory=list)
@@ -99,4 +126,6 @@ class Case:
 
     def victim_hidden(self) -> bool:
         victim = self.victim()
-        return victim is not None and victim.hide_identity
+        if victim is not None:
+            return victim.hide_identity
+        return self.hide_victim

@@ -271,6 +271,15 @@ def change_password(uow: UnitOfWork, actor: Actor, user: User, current: str, new
     audit.record(uow, actor, "user:password-changed", "user", user.id)
 
 
+def set_initial_password(uow: UnitOfWork, actor: Actor, user: User, new: str) -> None:
+    """A newcomer who signed in with a one-time link chooses a password."""
+    if not user.must_change_password:
+        raise ValidationError(N_("enter your current password"), where="current_password")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    audit.record(uow, actor, "user:password-set", "user", user.id)
+
+
 def set_language(uow: UnitOfWork, actor: Actor, language: str) -> None:
     if actor.user_id is None:
         return

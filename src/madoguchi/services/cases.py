@@ -167,6 +167,16 @@ def party_views(uow: UnitOfWork, actor: Actor, case: Case) -> list[PartyView]:
                 hidden_from_others=party.hide_identity,
             )
         )
+    if case.victim_name and case.victim() is None:
+        visible = actor.is_desk or not case.hide_victim
+        views.append(
+            PartyView(
+                role=PartyRole.VICTIM,
+                name=case.victim_name if visible else None,
+                organisation_id=None,
+                hidden_from_others=case.hide_victim,
+            )
+        )
     return views
 
 

@@ -24,6 +24,7 @@ class MessageView:
     author_label: str
     author_is_desk: bool
     shared_with_names: tuple[str, ...]
+    attachment_ids: tuple[int, ...] = ()
 
 
 def post_message(
@@ -92,7 +93,9 @@ def visible_messages(uow: UnitOfWork, actor: Actor, case_id: int) -> Sequence[Me
         if org is not None and org.id is not None:
             names[org.id] = org.name
     views = []
-    for message in uow.messages.for_case(case.id):
+    thread = uow.messages.for_case(case.id)
+    attached = uow.messages.attachments([m.id for m in thread if m.id is not None])
+    for message in thread:
         if not access.can_see_message(actor, message):
             continue
         author = uow.users.get(message.author_id)
@@ -113,5 +116,9 @@ def visible_messages(uow: UnitOfWork, actor: Actor, case_id: int) -> Sequence[Me
             for org_id in message.shared_with
             if actor.is_desk or org_id in actor.organisation_ids
         )
-        views.append(MessageView(message, label, author_is_desk, shared))
+        views.append(
+            MessageView(
+                message, label, author_is_desk, shared, tuple(attached.get(message.id or 0, ()))
+            )
+        )
     return views

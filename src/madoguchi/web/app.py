@@ -29,7 +29,17 @@ from madoguchi.web import templating
 from madoguchi.web.api import v1
 from madoguchi.web.csrf import CsrfError
 from madoguchi.web.deps import render
-from madoguchi.web.routes import account, auth, cases, health
+from madoguchi.web.routes import (
+    account,
+    admin,
+    auth,
+    case_desk,
+    cases,
+    evidence,
+    health,
+    hearing,
+    intake,
+)
 from madoguchi.web.security import SecurityHeadersMiddleware
 
 HERE = Path(__file__).parent
@@ -67,7 +77,19 @@ def create_app(settings: Settings, *, desk: Desk | None = None) -> FastAPI:
         https_only=settings.secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for router in (health.router, auth.router, account.router, cases.router, v1.router):
+    routers = (
+        health.router,
+        auth.router,
+        account.router,
+        intake.router,
+        cases.router,
+        case_desk.router,
+        hearing.router,
+        evidence.router,
+        admin.router,
+        v1.router,
+    )
+    for router in routers:
         app.include_router(router)
     _install_error_handlers(app)
     return app

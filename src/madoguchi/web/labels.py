@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from madoguchi.domain.case import CaseKind, CaseStatus, Category, PartyRole, Purpose
+from madoguchi.domain.case import (
+    CaseKind,
+    CaseStatus,
+    Category,
+    PartyRole,
+    Purpose,
+    ReporterKind,
+    Urgency,
+)
 from madoguchi.domain.organisation import OrgKind, Role
+from madoguchi.domain.support import SupportStatus
 from madoguchi.i18n.catalogue import N_
 
 LABELS: dict[StrEnum, str] = {
@@ -42,6 +51,20 @@ LABELS: dict[StrEnum, str] = {
     Role.DESK_HANDLER: N_("Desk handler"),
     Role.ORG_ADMIN: N_("Organisation administrator"),
     Role.REPORTER: N_("Reporter"),
+    ReporterKind.VICTIM: N_("The victim organisation itself"),
+    ReporterKind.SECURITY_VENDOR: N_("A security vendor"),
+    ReporterKind.SYSTEM_OPERATOR: N_("A system operator / MSP"),
+    ReporterKind.CLOUD_PROVIDER: N_("A cloud provider"),
+    ReporterKind.OTHER: N_("Someone else"),
+    Urgency.LOW: N_("Low"),
+    Urgency.NORMAL: N_("Normal"),
+    Urgency.HIGH: N_("High"),
+    Urgency.CRITICAL: N_("Critical"),
+    SupportStatus.PROPOSED: N_("Proposed"),
+    SupportStatus.PLANNED: N_("Planned"),
+    SupportStatus.IN_PROGRESS: N_("In progress"),
+    SupportStatus.DONE: N_("Done"),
+    SupportStatus.DECLINED: N_("Not provided"),
 }
 
 

@@ -12,8 +12,11 @@ from sqlalchemy.orm import registry, relationship
 
 from madoguchi.domain.audit import AuditEvent
 from madoguchi.domain.case import Case, CaseParty
+from madoguchi.domain.evidence import Evidence
+from madoguchi.domain.hearing import HearingAnswer
 from madoguchi.domain.message import Message
 from madoguchi.domain.organisation import ApiToken, Membership, Organisation, User
+from madoguchi.domain.support import CaseLink, LoginLink, SupportItem
 from madoguchi.storage.sql import tables
 
 mapper_registry = registry(metadata=tables.metadata)
@@ -44,4 +47,9 @@ def start_mappers() -> None:
         )
         mapper_registry.map_imperatively(Message, tables.messages)
         mapper_registry.map_imperatively(AuditEvent, tables.audit_events)
+        mapper_registry.map_imperatively(Evidence, tables.evidence)
+        mapper_registry.map_imperatively(HearingAnswer, tables.hearing_answers)
+        mapper_registry.map_imperatively(SupportItem, tables.support_items)
+        mapper_registry.map_imperatively(CaseLink, tables.case_links)
+        mapper_registry.map_imperatively(LoginLink, tables.login_links)
         _state["started"] = True

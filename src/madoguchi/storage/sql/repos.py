@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import String, cast, func, insert, or_, select, update
+from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -13,7 +14,11 @@ from madoguchi.domain.case import Case, CaseParty
 from madoguchi.domain.message import Message
 from madoguchi.domain.organisation import ApiToken, Membership, Organisation, User
 from madoguchi.ports import CaseQuery
-from madoguchi.storage.sql import tables
+from madoguchi.storage.sql import case_repos, tables
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class SqlOrganisationRepo:
@@ -124,9 +129,48 @@ class SqlCaseRepo:
         if query.statuses:
             stmt = stmt.where(c.status.in_([s.value for s in query.statuses]))
         if query.text:
-            pattern = f"%{query.text.strip()}%"
-            stmt = stmt.where(or_(c.title.ilike(pattern), c.reference.ilike(pattern)))
-        stmt = stmt.order_by(c.created_at.desc(), c.id.desc())
+            pattern = f"%{_escape_like(query.text.strip())}%"
+            stmt = stmt.where(
+                or_(
+                    c.title.ilike(pattern, escape="\\"),
+                    c.reference.ilike(pattern, escape="\\"),
+                    c.description.ilike(pattern, escape="\\"),
+                )
+            )
+        # JSON lists are matched on their text form, which works on SQLite and PostgreSQL.
+        if query.category:
+            stmt = stmt.where(
+                cast(c.categories, String).like(f'%"{_escape_like(query.category)}"%', escape="\\")
+            )
+        if query.product:
+            stmt = stmt.where(
+                cast(c.products, String).ilike(f"%{_escape_like(query.product)}%", escape="\\")
+            )
+        if query.cve:
+            stmt = stmt.where(
+                cast(c.cves, String).ilike(f"%{_escape_like(query.cve)}%", escape="\\")
+            )
+        if query.organisation_id is not None:
+            stmt = stmt.where(
+                c.id.in_(
+                    select(tables.case_parties.c.case_id).where(
+                        tables.case_parties.c.organisation_id == query.organisation_id
+                    )
+                )
+            )
+        if query.assignee_id is not None:
+            stmt = stmt.where(c.assignee_id == query.assignee_id)
+        if query.since is not None:
+            stmt = stmt.where(c.created_at >= query.since)
+        if query.until is not None:
+            stmt = stmt.where(c.created_at <= query.until)
+        if query.by_urgency:
+            rank = sql_case(
+                {"critical": 0, "high": 1, "normal": 2, "low": 3}, value=c.urgency, else_=4
+            )
+            stmt = stmt.order_by(rank, c.created_at.asc(), c.id.asc())
+        else:
+            stmt = stmt.order_by(c.created_at.desc(), c.id.desc())
         stmt = stmt.limit(query.limit).offset(query.offset)
         return self.session.scalars(stmt).all()
 
@@ -164,6 +208,12 @@ class SqlMessageRepo:
         return self.session.scalars(
             select(Message).where(m.case_id == case_id).order_by(m.created_at, m.id)
         ).all()
+
+    def attach(self, message_id: int, evidence_id: int) -> None:
+        case_repos.attach(self.session, message_id, evidence_id)
+
+    def attachments(self, message_ids: Sequence[int]) -> Mapping[int, Sequence[int]]:
+        return case_repos.attachments(self.session, message_ids)
 
 
 class SqlAuditRepo:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -15,8 +16,10 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from madoguchi.domain.case import CaseKind, CaseStatus, PartyRole, Purpose
+from madoguchi.domain.case import CaseKind, CaseStatus, PartyRole, Purpose, ReporterKind, Urgency
+from madoguchi.domain.evidence import EvidenceStatus
 from madoguchi.domain.organisation import OrgKind, Role
+from madoguchi.domain.support import SupportStatus
 from madoguchi.domain.tlp import TLP
 from madoguchi.storage.sql.types import JsonType, StrEnumType, UtcDateTime
 
@@ -109,6 +112,14 @@ cases = Table(
     Column("timezone", String(64), nullable=False, default="Asia/Tokyo"),
     Column("created_by", ForeignKey("users.id", ondelete="SET NULL")),
     Column("assignee_id", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("reporter_kind", StrEnumType(ReporterKind), nullable=False, default="victim"),
+    Column("on_behalf", Boolean, nullable=False, default=False),
+    Column("actions_taken", Text, nullable=False, default=""),
+    Column("urgency", StrEnumType(Urgency), nullable=False, default="normal"),
+    Column("merged_into_id", ForeignKey("cases.id", ondelete="SET NULL")),
+    Column("hearing_open", Boolean, nullable=False, default=False),
+    Column("victim_name", String(300), nullable=False, default=""),
+    Column("hide_victim", Boolean, nullable=False, default=False),
     Column("created_at", UtcDateTime),
     Column("updated_at", UtcDateTime),
 )
@@ -178,4 +189,87 @@ jobs = Table(
     Column("finished_at", UtcDateTime),
     Column("locked_by", String(100)),
     Index("ix_jobs_status_created", "status", "created_at"),
+)
+
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("parent_id", ForeignKey("evidence.id", ondelete="CASCADE"), index=True),
+    Column("filename", String(500), nullable=False),
+    Column("member_path", Text, nullable=False, default=""),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("size", BigInteger, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("status", StrEnumType(EvidenceStatus), nullable=False),
+    Column("problem", Text, nullable=False, default=""),
+    Column("tlp", StrEnumType(TLP), nullable=False),
+    Column("shared_with", JsonType, nullable=False, default=list),
+    Column("is_malware", Boolean, nullable=False, default=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("uploaded_by", ForeignKey("users.id", ondelete="RESTRICT"), nullable=False),
+    Column("uploaded_at", UtcDateTime),
+)
+
+message_attachments = Table(
+    "message_attachments",
+    metadata,
+    Column("message_id", ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("evidence_id", ForeignKey("evidence.id", ondelete="CASCADE"), primary_key=True),
+)
+
+hearing_answers = Table(
+    "hearing_answers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("question_id", String(120), nullable=False),
+    Column("value", JsonType),
+    Column("answered_by", ForeignKey("users.id", ondelete="RESTRICT"), nullable=False),
+    Column("answered_at", UtcDateTime, nullable=False),
+)
+
+support_items = Table(
+    "support_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("item_id", String(80), nullable=False),
+    Column("status", StrEnumType(SupportStatus), nullable=False),
+    Column("recommended", Boolean, nullable=False, default=False),
+    Column("reasons", JsonType, nullable=False, default=list),
+    Column("note", Text, nullable=False, default=""),
+    Column("updated_by", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("updated_at", UtcDateTime),
+    UniqueConstraint("case_id", "item_id", name="uq_support_items_case_item"),
+)
+
+case_links = Table(
+    "case_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("other_case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("created_by", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", UtcDateTime),
+    UniqueConstraint("case_id", "other_case_id", name="uq_case_links_pair"),
+)
+
+login_links = Table(
+    "login_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+)
+
+desk_settings = Table(
+    "desk_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JsonType, nullable=False),
 )

@@ -6,6 +6,14 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from madoguchi.storage.sql.case_repos import (
+    SqlCaseLinkRepo,
+    SqlDeskSettingsRepo,
+    SqlEvidenceRepo,
+    SqlHearingRepo,
+    SqlLoginLinkRepo,
+    SqlSupportRepo,
+)
 from madoguchi.storage.sql.repos import (
     SqlAuditRepo,
     SqlCaseRepo,
@@ -28,6 +36,12 @@ class SqlUnitOfWork:
         self.cases = SqlCaseRepo(self.session)
         self.messages = SqlMessageRepo(self.session)
         self.audit = SqlAuditRepo(self.session)
+        self.evidence = SqlEvidenceRepo(self.session)
+        self.hearing = SqlHearingRepo(self.session)
+        self.support = SqlSupportRepo(self.session)
+        self.links = SqlCaseLinkRepo(self.session)
+        self.login_links = SqlLoginLinkRepo(self.session)
+        self.desk_settings = SqlDeskSettingsRepo(self.session)
 
     def __enter__(self) -> SqlUnitOfWork:
         return self

@@ -35,6 +35,7 @@ def _page(request: Request, uow: UnitOfWork, actor: Actor, **extra: object) -> R
         "new_token": None,
         "error": None,
         "notice": None,
+        "welcome": bool(request.session.get("welcome")),
     }
     context.update(extra)
     status = 400 if extra.get("error") else 200
@@ -51,15 +52,19 @@ def change_password(
     request: Request,
     uow: Uow,
     actor: SignedIn,
-    current_password: Annotated[str, Form()],
     new_password: Annotated[str, Form()],
+    current_password: Annotated[str, Form()] = "",
 ) -> Response:
     user = _me(uow, actor)
     try:
-        accounts.change_password(uow, actor, user, current_password, new_password)
+        if request.session.get("welcome") and not current_password:
+            accounts.set_initial_password(uow, actor, user, new_password)
+        else:
+            accounts.change_password(uow, actor, user, current_password, new_password)
     except (AuthenticationError, ValidationError) as error:
         return _page(request, uow, actor, error=error.message)
     uow.commit()
+    request.session.pop("welcome", None)
     return _page(request, uow, actor, notice="password-changed")
 
 

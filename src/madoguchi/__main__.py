@@ -1,0 +1,5 @@
+"""``python -m madoguchi`` is the ``madoguchi`` command."""
+
+from madoguchi.cli import main
+
+main()

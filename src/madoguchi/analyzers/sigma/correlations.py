@@ -1,0 +1,262 @@
+"""Sigma correlation rules over a stream of rule matches.
+
+Supported types (Sigma specification, "Sigma Correlation Rules"):
+
+- ``event_count``: how many matches of the referenced rules fall in ``timespan``;
+- ``value_count``: how many distinct values of ``condition.field`` they carry;
+- ``temporal``: how many of the referenced rules matched within ``timespan`` (by
+  default all of them; a string condition such as ``a and (b or c)`` is also read);
+- ``temporal_ordered``: the referenced rules matched in the order listed.
+
+All of them group by the ``group-by`` fields (through ``aliases`` where the rules name
+the same thing differently). A condition that can only become true as matches arrive
+(``gt``/``gte``) is checked on a sliding window and fires as soon as it holds, then
+starts over; a condition with an upper bound (``lt``/``lte``/``eq``, or a range such as
+``{gte: 3, lte: 10}``) is checked when a window of ``timespan`` from its first match
+closes, which :meth:`Correlator.flush` does for the windows still open at the end.
+
+Matches are expected in roughly ascending time per group (as events in a log are).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from madoguchi.analyzers.sigma.events import MISSING, EventView
+from madoguchi.analyzers.sigma.rules import CompiledRule, RuleMatch
+
+if TYPE_CHECKING:
+    from madoguchi.analyzers.sigma.ruleset import RuleSet
+
+MAX_EVENTS = 100  # contributing (rule id, time) pairs kept per correlation match
+MAX_VALUES = 20  # distinct values shown per value_count match
+UPPER_BOUND_OPS = frozenset({"lt", "lte", "eq", "neq"})
+TYPES = ("event_count", "value_count", "temporal", "temporal_ordered")
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    """A temporal correlation's boolean condition over rule references."""
+
+    op: str  # "and", "or", "not", "ref"
+    args: tuple[Expression, ...] = ()
+    ref: str = ""
+
+    def holds(self, present: frozenset[str]) -> bool:
+        if self.op == "ref":
+            return self.ref in present
+        if self.op == "not":
+            return not self.args[0].holds(present)
+        if self.op == "and":
+            return all(a.holds(present) for a in self.args)
+        return any(a.holds(present) for a in self.args)
+
+
+@dataclass(eq=False)
+class CompiledCorrelation:
+    rule: CompiledRule
+    type: str
+    references: tuple[str, ...]  # as the rule writes them (ids or names)
+    timespan: float  # seconds
+    group_by: tuple[str, ...] = ()
+    aliases: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # alias -> ref -> field
+    ops: Mapping[str, float] = field(default_factory=dict)
+    value_field: str | None = None
+    expression: Expression | None = None
+    generate: bool = False
+    rule_ids: tuple[str, ...] = ()  # references resolved to rule ids, same order
+    ref_of: Mapping[str, str] = field(default_factory=dict)  # rule id -> reference
+
+    @property
+    def sliding(self) -> bool:
+        return not (set(self.ops) & UPPER_BOUND_OPS)
+
+    def holds(self, measure: float) -> bool:
+        for op, bound in self.ops.items():
+            if (
+                (op == "gt" and not measure > bound)
+                or (op == "gte" and not measure >= bound)
+                or (op == "lt" and not measure < bound)
+                or (op == "lte" and not measure <= bound)
+                or (op == "eq" and measure != bound)
+                or (op == "neq" and measure == bound)
+            ):
+                return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class CorrelationMatch:
+    rule: CompiledRule
+    first: datetime
+    last: datetime
+    group: dict[str, Any]
+    count: int  # matches in the window
+    value_count: int | None = None  # distinct values (value_count)
+    values: tuple[str, ...] = ()  # some of those values
+    rules: tuple[str, ...] = ()  # distinct rule ids seen in the window, first seen first
+    events: list[tuple[str, datetime]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Entry:
+    when: datetime
+    rule_id: str
+    value: str | None
+
+
+@dataclass
+class _Window:
+    corr: CompiledCorrelation
+    group: dict[str, Any]
+    entries: deque[_Entry] = field(default_factory=deque)
+    newest: datetime | None = None
+
+
+def _lookup(event: Mapping[str, Any], name: str) -> Any:
+    value = EventView(event).raw(name, name.lower())
+    return None if value is MISSING else value
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list | dict | set):
+        return repr(value)
+    return value
+
+
+class Correlator:
+    """Streams rule matches through the correlation rules of a rule set."""
+
+    def __init__(self, ruleset: RuleSet, *, max_events: int = MAX_EVENTS) -> None:
+        self.correlations: list[CompiledCorrelation] = list(ruleset.correlations)
+        self.max_events = max_events
+        self._by_rule: dict[str, list[CompiledCorrelation]] = {}
+        for corr in self.correlations:
+            for rule_id in dict.fromkeys(corr.rule_ids):
+                self._by_rule.setdefault(rule_id, []).append(corr)
+        self._windows: dict[tuple[int, tuple[Any, ...]], _Window] = {}
+
+    def observe(
+        self, match: RuleMatch, event: Mapping[str, Any], timestamp: datetime
+    ) -> list[CorrelationMatch]:
+        """Feed one rule match; returns the correlation matches it completes."""
+        return self._feed(match.rule.id, event, timestamp)
+
+    def flush(self) -> list[CorrelationMatch]:
+        """Close every open window (end of input) and return what they satisfy."""
+        out: list[CorrelationMatch] = []
+        while self._windows:  # closing a window may feed a correlation of correlations
+            _, window = self._windows.popitem()
+            if window.corr.sliding or not window.entries:
+                continue
+            done = self._close(window.corr, window)
+            if done is not None:
+                out.append(done)
+                out.extend(self._feed(window.corr.rule.id, done.group, done.last))
+        return out
+
+    # ------------------------------------------------------------------ internals
+
+    def _feed(
+        self, rule_id: str, event: Mapping[str, Any], when: datetime
+    ) -> list[CorrelationMatch]:
+        out: list[CorrelationMatch] = []
+        for corr in self._by_rule.get(rule_id, ()):
+            done = self._add(corr, rule_id, event, when)
+            for match in done:
+                out.append(match)
+                out.extend(self._feed(corr.rule.id, match.group, match.last))
+        return out
+
+    def _group(
+        self, corr: CompiledCorrelation, rule_id: str, event: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        ref = corr.ref_of.get(rule_id, rule_id)
+        group: dict[str, Any] = {}
+        for name in corr.group_by:
+            mapping = corr.aliases.get(name)
+            field_name = name
+            if mapping is not None:
+                field_name = mapping.get(ref, mapping.get(rule_id, name))
+            value = _lookup(event, field_name)
+            if value is None and field_name != name:
+                value = _lookup(event, name)  # a chained correlation passes the group itself
+            group[name] = value
+        return group
+
+    def _add(
+        self, corr: CompiledCorrelation, rule_id: str, event: Mapping[str, Any], when: datetime
+    ) -> list[CorrelationMatch]:
+        value: str | None = None
+        if corr.type == "value_count":
+            raw = _lookup(event, corr.value_field or "")
+            if raw is None:
+                return []  # nothing to count
+            value = str(raw)
+        group = self._group(corr, rule_id, event)
+        key = (id(corr), tuple(_hashable(v) for v in group.values()))
+        window = self._windows.get(key)
+        if window is None:
+            window = self._windows[key] = _Window(corr, group)
+        out: list[CorrelationMatch] = []
+        if corr.sliding:
+            window.entries.append(_Entry(when, rule_id, value))
+            window.newest = when if window.newest is None else max(window.newest, when)
+            newest = window.newest
+            while (
+                window.entries and (newest - window.entries[0].when).total_seconds() > corr.timespan
+            ):
+                window.entries.popleft()
+            if self._satisfied(corr, window):
+                out.append(self._report(corr, window))
+                window.entries.clear()
+            return out
+        if window.entries and (when - window.entries[0].when).total_seconds() > corr.timespan:
+            done = self._close(corr, window)
+            if done is not None:
+                out.append(done)
+            window.entries.clear()
+        window.entries.append(_Entry(when, rule_id, value))
+        return out
+
+    def _close(self, corr: CompiledCorrelation, window: _Window) -> CorrelationMatch | None:
+        return self._report(corr, window) if self._satisfied(corr, window) else None
+
+    def _satisfied(self, corr: CompiledCorrelation, window: _Window) -> bool:
+        entries = window.entries
+        if corr.type == "event_count":
+            return corr.holds(len(entries))
+        if corr.type == "value_count":
+            return corr.holds(len({e.value for e in entries}))
+        if corr.type == "temporal":
+            present = frozenset(e.rule_id for e in entries)
+            if corr.expression is not None:
+                refs = frozenset(corr.ref_of.get(r, r) for r in present)
+                return corr.expression.holds(refs)
+            return corr.holds(len(present))
+        # temporal_ordered: how far along the listed order the window's matches get
+        order = corr.rule_ids
+        step = 0
+        for entry in sorted(entries, key=lambda e: e.when):
+            if step < len(order) and entry.rule_id == order[step]:
+                step += 1
+        return corr.holds(step)
+
+    def _report(self, corr: CompiledCorrelation, window: _Window) -> CorrelationMatch:
+        entries = sorted(window.entries, key=lambda e: e.when)
+        distinct = list(dict.fromkeys(e.value for e in entries if e.value is not None))
+        return CorrelationMatch(
+            rule=corr.rule,
+            first=entries[0].when,
+            last=entries[-1].when,
+            group=dict(window.group),
+            count=len(entries),
+            value_count=len(distinct) if corr.type == "value_count" else None,
+            values=tuple(distinct[:MAX_VALUES]),
+            rules=tuple(dict.fromkeys(e.rule_id for e in entries)),
+            events=[(e.rule_id, e.when) for e in entries[: self.max_events]],
+        )

@@ -1,0 +1,117 @@
+"""One event as the matcher sees it: field lookup without regard to case, values cached.
+
+A flattened Windows event is a plain mapping. Sigma names fields without regard to
+case, so a lookup first tries the exact name and then a lower-cased index of the
+event's keys, built once per event and only when needed. Lower-cased string forms
+of values are cached per event, so twenty rules reading ``CommandLine`` lower it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, Final
+
+MISSING: Final = object()
+"""A field that is not in the event (different from a field whose value is null)."""
+
+Lowered = str | list[str] | None
+"""A value in the matcher's string form: one string, several (a list field), or none."""
+
+
+def as_text(value: Any) -> str | list[str] | None:
+    """The string form of an event value, as Sigma compares it (``None`` for null)."""
+    if value is None or value is MISSING:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        out: list[str] = []
+        for item in value:
+            text = as_text(item)
+            if isinstance(text, list):
+                out.extend(text)
+            elif text is not None:
+                out.append(text)
+        return out
+    return str(value)
+
+
+def _lower(text: str | list[str] | None) -> Lowered:
+    if text is None:
+        return None
+    if isinstance(text, str):
+        return text.lower()
+    return [t.lower() for t in text]
+
+
+class EventView:
+    """Per-event lookups and caches; build one per event and throw it away."""
+
+    __slots__ = ("_all", "_keys", "_lower", "_text", "event")
+
+    def __init__(self, event: Mapping[str, Any]) -> None:
+        self.event = event
+        self._keys: dict[str, str] | None = None
+        self._lower: dict[str, Lowered] = {}
+        self._text: dict[str, str | list[str] | None] = {}
+        self._all: list[str] | None = None
+
+    def key(self, name: str, lname: str) -> str | None:
+        """The event's own key for a field named ``name`` (any case), or ``None``."""
+        if name in self.event:
+            return name
+        keys = self._keys
+        if keys is None:
+            keys = self._keys = {str(k).lower(): k for k in self.event}
+        return keys.get(lname)
+
+    def raw(self, name: str, lname: str) -> Any:
+        """The value as stored, or :data:`MISSING`."""
+        event = self.event
+        if name in event:
+            return event[name]
+        key = self.key(name, lname)
+        return MISSING if key is None else event[key]
+
+    def text(self, name: str, lname: str) -> str | list[str] | None:
+        """The value's string form with its case kept (for ``cased``, regexes, CIDR)."""
+        cache = self._text
+        if lname in cache:
+            return cache[lname]
+        value = as_text(self.raw(name, lname))
+        cache[lname] = value
+        return value
+
+    def lowered(self, name: str, lname: str) -> Lowered:
+        """The value's string form, lower-cased (the default, case-insensitive match)."""
+        cache = self._lower
+        if lname in cache:
+            return cache[lname]
+        value = _lower(self.text(name, lname))
+        cache[lname] = value
+        return value
+
+    def all_lowered(self) -> list[str]:
+        """Every value in the event, lower-cased (for keyword search and pre-filtering)."""
+        if self._all is None:
+            out: list[str] = []
+            for value in self.event.values():
+                if isinstance(value, str):
+                    out.append(value.lower())
+                    continue
+                text = _lower(as_text(value))
+                if isinstance(text, str):
+                    out.append(text)
+                elif text:
+                    out.extend(text)
+            self._all = out
+        return self._all

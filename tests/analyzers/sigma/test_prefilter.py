@@ -1,0 +1,93 @@
+"""The literal pre-filter never hides a match: indexed matching equals testing every candidate."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from tests.analyzers.sigma.sigma_helpers import Loader, rule_doc
+
+WORDS = [
+    "\\cmd.exe",
+    "-enc",
+    "/c",
+    "whoami",
+    "Invoke-",
+    "http://",
+    "temp\\",
+    "abc",
+    "xyz",
+    "ネット",
+    "lsass",
+]
+FIELDS = ["CommandLine", "Image", "ParentImage"]
+MODIFIERS = [
+    "",
+    "|contains",
+    "|startswith",
+    "|endswith",
+    "|contains|all",
+    "|cased|contains",
+    "|windash|contains",
+    "|re",
+    "|re|i",
+]
+
+
+def _value(rng: random.Random, modifier: str) -> Any:
+    words = rng.sample(WORDS, rng.randint(1, 3))
+    if "re" in modifier.split("|"):
+        return [
+            w.replace("\\", "\\\\").replace(".", "\\.") + ".*" + rng.choice("abcx") for w in words
+        ]
+    return words
+
+
+def _rule(rng: random.Random, n: int) -> dict[str, Any]:
+    selections: dict[str, Any] = {}
+    for name in ("sel_a", "sel_b", "filter"):
+        items = {}
+        for field in rng.sample(FIELDS, rng.randint(1, 2)):
+            modifier = rng.choice(MODIFIERS)
+            items[field + modifier] = _value(rng, modifier)
+        selections[name] = items
+    condition = rng.choice(
+        [
+            "sel_a",
+            "sel_a and sel_b",
+            "sel_a or sel_b",
+            "1 of sel_*",
+            "all of sel_* and not filter",
+            "sel_a and not filter",
+            "not filter",
+            "(sel_a or sel_b) and not filter",
+        ]
+    )
+    return rule_doc(
+        {**selections, "condition": condition},
+        title=f"r{n}",
+        logsource={"product": "windows", "category": "process_creation"},
+    )
+
+
+def _event(rng: random.Random) -> dict[str, Any]:
+    event: dict[str, Any] = {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1}
+    for field in FIELDS:
+        if rng.random() < 0.9:
+            parts = rng.choices([*WORDS, " ", "q", "CMD.EXE", "/C"], k=rng.randint(0, 6))
+            event[field] = "".join(parts) + rng.choice(["", "a", "b", "c", "x"])
+    return event
+
+
+def test_indexed_matching_equals_testing_every_candidate(load: Loader) -> None:
+    rng = random.Random(20240501)
+    ruleset, errors = load(*[_rule(rng, n) for n in range(300)])
+    assert errors == []
+    total = 0
+    for _ in range(2000):
+        event = _event(rng)
+        expected = [r.id for r in ruleset.candidates_for(event) if r.matches(event)]
+        got = [m.rule.id for m in ruleset.match(event)]
+        assert got == expected, event
+        total += len(got)
+    assert total > 300  # the generated rules do match, so the comparison means something
