@@ -62,6 +62,25 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/cases/{case_id}/hearing"): "case",
     ("POST", "/cases/{case_id}/hearing"): "desk_case",
     ("POST", "/cases/{case_id}/hearing/open"): "desk_case",
+    ("POST", "/api/v1/reports"): "token",
+    ("GET", "/api/v1/cases/{case_id}/hearing"): "token_case",
+    ("PUT", "/api/v1/cases/{case_id}/hearing"): "token_desk_case",
+    ("GET", "/api/v1/cases/{case_id}/plan"): "token_case",
+    ("POST", "/api/v1/cases/{case_id}/plan/recommend"): "token_desk_case",
+    ("POST", "/api/v1/cases/{case_id}/plan/accept"): "token_desk_case",
+    ("POST", "/api/v1/cases/{case_id}/plan/items"): "token_desk_case",
+    ("PATCH", "/api/v1/cases/{case_id}/plan/items/{item_id}"): "token_desk_case",
+    ("DELETE", "/api/v1/cases/{case_id}/plan/items/{item_id}"): "token_desk_case",
+    ("POST", "/api/v1/cases/{case_id}/status"): "token_desk_case",
+    ("POST", "/api/v1/cases/{case_id}/assign"): "token_desk_case",
+    ("POST", "/api/v1/cases/{case_id}/urgency"): "token_desk_case",
+    ("POST", "/api/v1/cases/{case_id}/merge"): "token_desk_case",
+    ("POST", "/api/v1/cases/{case_id}/links"): "token_desk_case",
+    ("GET", "/api/v1/cases/{case_id}/evidence"): "token_case",
+    ("PUT", "/api/v1/cases/{case_id}/evidence/{filename}"): "token_case",
+    ("POST", "/api/v1/cases/{case_id}/evidence"): "token_case",
+    ("GET", "/api/v1/evidence/{evidence_id}"): "token_case",
+    ("GET", "/api/v1/evidence/{evidence_id}/content"): "token_case",
     ("GET", "/desk/settings"): "desk_admin",
     ("POST", "/desk/settings"): "desk_admin",
 }
@@ -99,10 +118,21 @@ FORM_BODIES = {
     "/desk/settings": {},
 }
 FILE_PATHS = {"/cases/{case_id}/evidence"}
-JSON_BODIES = {
+JSON_BODIES: dict[str, dict[str, object]] = {
     "/api/v1/cases": {"title": "API case"},
     "/api/v1/cases/{case_id}/messages": {"body": "hello", "internal": True},
+    "/api/v1/reports": {"title": "Authorization probe"},
+    "/api/v1/cases/{case_id}/hearing": {"answers": {}},
+    "/api/v1/cases/{case_id}/plan/items": {"item_id": "initial_response_advice"},
+    "/api/v1/cases/{case_id}/plan/items/{item_id}": {"status": "done"},
+    "/api/v1/cases/{case_id}/status": {"status": "hearing"},
+    "/api/v1/cases/{case_id}/assign": {"assignee_id": None},
+    "/api/v1/cases/{case_id}/urgency": {"urgency": "high"},
+    # Merging or linking a case with itself is refused (422), after the access checks.
+    "/api/v1/cases/{case_id}/merge": {"other_case_id": "{target}"},
+    "/api/v1/cases/{case_id}/links": {"other_case_id": "{target}"},
 }
+API_FILE_PATHS = {"/api/v1/cases/{case_id}/evidence"}
 
 
 def app_routes(app: object) -> set[tuple[str, str]]:
@@ -156,6 +186,8 @@ def _request(
         path.replace("{case_id}", str(target))
         .replace("{evidence_id}", str(target))
         .replace("{token}", "not-a-valid-token")
+        .replace("{item_id}", "initial_response_advice")
+        .replace("{filename}", "probe.txt")
     )
     headers = {}
     if path.startswith("/api/") and role != "anonymous" and path != "/api/v1/openapi.json":
@@ -163,7 +195,16 @@ def _request(
     if method == "GET":
         return client.get(url, headers=headers)
     if path.startswith("/api/"):
-        return client.post(url, json=JSON_BODIES[path], headers=headers)
+        if "{filename}" in path:
+            return client.request(method, url, content=b"probe", headers=headers)
+        if path in API_FILE_PATHS:
+            files = {"file": ("probe.txt", b"probe", "text/plain")}
+            return client.request(method, url, files=files, headers=headers)
+        body = {
+            key: target if value == "{target}" else value
+            for key, value in JSON_BODIES.get(path, {}).items()
+        }
+        return client.request(method, url, json=body, headers=headers)
     token = csrf_from(client.get("/login" if role == "anonymous" else "/account").text)
     data = {**FORM_BODIES.get(path, {}), "csrf_token": token}
     if path in FILE_PATHS:
@@ -182,6 +223,7 @@ def _allowed(rule: str, role: str, case_visible: bool) -> bool:
         "token": signed_in,
         "token_case": signed_in and case_visible,
         "desk_case": role in DESK and case_visible,
+        "token_desk_case": role in DESK and case_visible,
         "evidence": signed_in and case_visible,
         "desk_evidence": role in DESK and case_visible,
         "desk_admin": role == "desk_admin",

@@ -6,11 +6,14 @@ The kind strings are what analyzers list in ``accepts``.
 from __future__ import annotations
 
 import codecs
+import re
 
 EVTX = "evtx"
 ZIP = "zip"
 SEVEN_ZIP = "7z"
 GZIP = "gzip"
+BZIP2 = "bzip2"
+XZ = "xz"
 TAR = "tar"
 PE = "pe"
 ELF = "elf"
@@ -26,7 +29,7 @@ SQLITE = "sqlite"
 DISK_IMAGE = "disk-image"
 BINARY = "binary"
 
-ARCHIVES = frozenset({ZIP, SEVEN_ZIP, GZIP, TAR})
+ARCHIVES = frozenset({ZIP, SEVEN_ZIP, GZIP, BZIP2, XZ, TAR})
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"ElfFile\x00", EVTX),
@@ -34,6 +37,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"PK\x05\x06", ZIP),
     (b"7z\xbc\xaf\x27\x1c", SEVEN_ZIP),
     (b"\x1f\x8b", GZIP),
+    (b"\xfd7zXZ\x00", XZ),
     (b"MZ", PE),
     (b"\x7fELF", ELF),
     (b"%PDF-", PDF),
@@ -44,7 +48,15 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"QFI\xfb", DISK_IMAGE),  # QCOW2
     (b"vhdxfile", DISK_IMAGE),
     (b"conectix", DISK_IMAGE),  # VHD (dynamic disks carry the footer copy first)
+    (b"COWD", DISK_IMAGE),  # ESXi sparse VMDK (-delta.vmdk)
+    (b"XFSB", DISK_IMAGE),  # XFS volume image
 )
+
+# VDI images carry this signature at offset 0x40 whatever text their header says.
+_VDI_SIGNATURE = b"\x7f\x10\xda\xbe"
+
+# A syslog line starts with "<PRI>" (RFC 3164/5424); it is text, not XML.
+_SYSLOG_PRI = re.compile(r"<\d{1,3}>")
 
 _TEXT_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
@@ -56,7 +68,11 @@ def detect_kind(head: bytes) -> str:
             return kind
     if len(head) > 262 and head[257:262] == b"ustar":
         return TAR
-    if b"<<< Oracle VM VirtualBox Disk Image >>>" in head[:64]:
+    if head.startswith(b"BZh") and head[4:10] == b"1AY&SY":  # bzip2 stream + block magic
+        return BZIP2
+    if b"<<< Oracle VM VirtualBox Disk Image >>>" in head[:64] or head[64:68] == _VDI_SIGNATURE:
+        return DISK_IMAGE
+    if _is_raw_disk(head):
         return DISK_IMAGE
     text = _as_text(head)
     if text is None:
@@ -64,8 +80,35 @@ def detect_kind(head: bytes) -> str:
     return _text_kind(text)
 
 
+def _is_raw_disk(head: bytes) -> bool:
+    """A raw/dd image: a partition table, or an NTFS, FAT, exFAT or ext2/3/4 volume."""
+    if len(head) >= 1082 and head[1080:1082] == b"\x53\xef":  # ext2/3/4 superblock magic
+        log_block_size = int.from_bytes(head[1048:1052], "little")
+        inodes = int.from_bytes(head[1024:1028], "little")
+        return log_block_size <= 6 and inodes > 0
+    if len(head) < 512 or head[510:512] != b"\x55\xaa":
+        return False
+    if (
+        head[3:11] in (b"NTFS    ", b"EXFAT   ")
+        or head[82:87] == b"FAT32"
+        or head[54:59]
+        in (
+            b"FAT12",
+            b"FAT16",
+        )
+    ):
+        return True
+    if head[512:520] == b"EFI PART":  # GPT header after the protective MBR
+        return True
+    entries = [head[446 + 16 * i : 462 + 16 * i] for i in range(4)]
+    if any(entry[0] not in (0x00, 0x80) for entry in entries):
+        return False
+    used = [e for e in entries if e[4] != 0 and int.from_bytes(e[12:16], "little") > 0]
+    return bool(used)
+
+
 def _as_text(head: bytes) -> str | None:
-    if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return head[:4096].decode("utf-16", errors="replace")
     sample = head[:8192]
     if not sample:
@@ -92,7 +135,7 @@ def _text_kind(text: str) -> str:
     lower = stripped[:512].lower()
     if lower.startswith(("<!doctype html", "<html", "<hta:")) or "<html" in lower[:256]:
         return HTML
-    if stripped.startswith("<"):
+    if stripped.startswith("<") and not _SYSLOG_PRI.match(stripped):
         return XML
     if stripped.startswith(("{", "[")):
         first_line = stripped.split("\n", 1)[0].strip()

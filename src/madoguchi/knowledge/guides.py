@@ -141,8 +141,9 @@ def get_guide(guide_id: str, lang: str, directory: Path = GUIDE_DIR) -> Guide:
 
 def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
     size = len(needle)
-    return size > 0 and any(haystack[i : i + size] == needle
-                            for i in range(len(haystack) - size + 1))
+    return size > 0 and any(
+        haystack[i : i + size] == needle for i in range(len(haystack) - size + 1)
+    )
 
 
 def guides_for_products(

@@ -153,7 +153,6 @@ def _expand(
                 )
                 child.is_malware = parent.is_malware or child.kind in (PE, ELF)
                 result.children.append(uow.evidence.add(child))
-                item.local_path.unlink(missing_ok=True)
             elif isinstance(item, MemberProblem):
                 result.problems.append(item.message)
                 result.children.append(

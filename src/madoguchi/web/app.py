@@ -87,7 +87,7 @@ def create_app(settings: Settings, *, desk: Desk | None = None) -> FastAPI:
         hearing.router,
         evidence.router,
         admin.router,
-        v1.router,
+        *v1.ROUTERS,
     )
     for router in routers:
         app.include_router(router)

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from madoguchi.domain.case import CaseKind, CaseStatus, PartyRole, Purpose
+from madoguchi.domain.case import (
+    CaseKind,
+    CaseStatus,
+    Category,
+    PartyRole,
+    Purpose,
+    ReporterKind,
+    Urgency,
+)
+from madoguchi.domain.support import SupportStatus
 from madoguchi.domain.tlp import TLP
 
 
@@ -105,3 +115,120 @@ class MessageOut(BaseModel):
 class ErrorOut(BaseModel):
     detail: str
     code: str
+
+
+class ReportIn(BaseModel):
+    """Everything the report form accepts (attachments go to the evidence endpoints)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "VMs on our ESXi hosts were encrypted",
+                    "reporter_kind": "security_vendor",
+                    "on_behalf": True,
+                    "victim_name": "Example Manufacturing Co., Ltd.",
+                    "hide_victim": True,
+                    "purpose": "support",
+                    "categories": ["ransomware"],
+                    "products": ["VMware ESXi 7.0"],
+                    "noticed_at": "2026-11-20T08:30:00+09:00",
+                    "actions_taken": "Hosts isolated from the network.",
+                    "tlp": "amber",
+                }
+            ]
+        }
+    )
+
+    title: str = Field(min_length=1, max_length=300)
+    reporter_kind: ReporterKind = ReporterKind.VICTIM
+    on_behalf: bool = False
+    victim_name: str = Field(default="", max_length=300)
+    hide_victim: bool = False
+    kind: CaseKind = CaseKind.CONSULTATION
+    purpose: Purpose = Purpose.SUPPORT
+    categories: list[Category] = Field(default_factory=list)
+    products: list[str] = Field(default_factory=list)
+    cves: list[str] = Field(default_factory=list)
+    started_at: datetime | None = None
+    noticed_at: datetime | None = None
+    timezone: str = "Asia/Tokyo"
+    actions_taken: str = Field(default="", max_length=100_000)
+    description: str = Field(default="", max_length=100_000)
+    tlp: TLP = TLP.AMBER
+
+
+class ReportOut(BaseModel):
+    case: CaseOut
+    out_of_scope: list[str] = Field(description="ids of requests the desk does not handle")
+
+
+class EvidenceOut(BaseModel):
+    id: int
+    case_id: int
+    parent_id: int | None
+    filename: str
+    path: str
+    sha256: str
+    size: int
+    kind: str
+    status: str
+    problem: str
+    is_malware: bool
+    tlp: TLP
+    uploaded_at: datetime | None
+
+
+class UploadOut(BaseModel):
+    evidence: EvidenceOut
+    children: list[EvidenceOut]
+    problems: list[str]
+
+
+class HearingIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"answers": {"ransomware.backups_intact": "no"}}]}
+    )
+
+    answers: dict[str, Any]
+
+
+class HearingOut(BaseModel):
+    questionnaires: list[str]
+    answers: dict[str, Any]
+    open_to_reporter: bool
+
+
+class PlanItemOut(BaseModel):
+    item_id: str
+    title: str
+    status: SupportStatus
+    reasons: list[str]
+    out_of_scope: bool
+    note: str
+
+
+class PlanItemIn(BaseModel):
+    item_id: str
+    note: str = ""
+
+
+class PlanStatusIn(BaseModel):
+    status: SupportStatus
+    note: str | None = None
+
+
+class StatusIn(BaseModel):
+    status: CaseStatus
+
+
+class AssignIn(BaseModel):
+    assignee_id: int | None
+
+
+class UrgencyIn(BaseModel):
+    urgency: Urgency
+
+
+class OtherCaseIn(BaseModel):
+    other_case_id: int

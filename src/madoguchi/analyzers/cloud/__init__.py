@@ -1,0 +1,1 @@
+"""Cloud provider logs: AWS CloudTrail and Amazon S3 server access logs."""

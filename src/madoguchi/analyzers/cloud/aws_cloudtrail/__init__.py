@@ -1,0 +1,5 @@
+"""AWS CloudTrail logs (see ``analyzer``)."""
+
+from .analyzer import EXAMPLES, CloudTrailAnalyzer
+
+__all__ = ["EXAMPLES", "CloudTrailAnalyzer"]

@@ -1,0 +1,5 @@
+"""Citrix NetScaler ADC / Gateway ``ns.log`` (see ``analyzer``)."""
+
+from .analyzer import EXAMPLES, NetscalerAnalyzer
+
+__all__ = ["EXAMPLES", "NetscalerAnalyzer"]
