@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import pyzipper
+from tests.world import World, build_world, store_bytes
 
 from madoguchi.bootstrap import Desk
 from madoguchi.domain.errors import NotFoundError, ValidationError
 from madoguchi.domain.evidence import EvidenceStatus
 from madoguchi.services import accounts, evidence
-from tests.world import World, build_world, store_bytes
 
 
 def _actor(desk: Desk, world: World, role: str):  # type: ignore[no-untyped-def]
@@ -105,11 +105,13 @@ def test_symlinks_in_a_tar_are_not_followed(desk: Desk) -> None:
 def test_a_zip_bomb_is_refused_with_a_clear_message(desk: Desk) -> None:
     world = build_world(desk)
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("zeros.bin", "w", force_zip64=True) as member:
-            chunk = b"\0" * (1024 * 1024)
-            for _ in range(300):  # 300 MiB of zeros compress to about 300 KiB
-                member.write(chunk)
+    with (
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("zeros.bin", "w", force_zip64=True) as member,
+    ):
+        chunk = b"\0" * (1024 * 1024)
+        for _ in range(300):  # 300 MiB of zeros compress to about 300 KiB
+            member.write(chunk)
     result = _attach(desk, world, buffer.getvalue(), "bomb.zip")
     assert result.problems
     assert any("ratio" in p.lower() or "bomb" in p.lower() for p in result.problems)
@@ -177,9 +179,8 @@ def test_reporters_see_only_evidence_shared_with_them(desk: Desk) -> None:
 def test_the_desk_shares_evidence_only_with_parties(desk: Desk) -> None:
     world = build_world(desk)
     handler = _actor(desk, world, "desk_handler")
-    with desk.uow_factory() as uow:
-        with pytest.raises(ValidationError):
-            evidence.set_sharing(uow, handler, world.evidence_a, [world.other_org])
+    with desk.uow_factory() as uow, pytest.raises(ValidationError):
+        evidence.set_sharing(uow, handler, world.evidence_a, [world.other_org])
 
 
 def test_oversized_upload_leaves_nothing_behind(desk: Desk) -> None:

@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "madoguchi.cli.accounts_cmd",
     "madoguchi.cli.serve_cmd",
     "madoguchi.cli.analyze_cmd",
+    "madoguchi.cli.hunt_cmd",
 )
 
 

@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import pyzipper
@@ -22,7 +23,9 @@ from madoguchi.analysis.archives import (
     archive_format,
     expand_archive,
 )
-from madoguchi.analyzers.kinds import ARCHIVES, ELF, PE, detect_kind
+from madoguchi.analyzers.base import EvidenceFile
+from madoguchi.analyzers.kinds import ARCHIVES, ELF, HTML, PDF, PE, RTF, TEXT, detect_kind
+from madoguchi.analyzers.ransomware import RansomNoteAnalyzer
 from madoguchi.domain.audit import AuditEvent
 from madoguchi.domain.errors import ArchiveError, NotFoundError, ValidationError
 from madoguchi.domain.evidence import Evidence, EvidenceStatus
@@ -62,6 +65,27 @@ def _sharing(actor: Actor, party_orgs: frozenset[int], shared_with: Iterable[int
     return sorted(actor.organisation_ids & party_orgs)
 
 
+RANSOM_NOTE = "ransom-note"
+
+
+@cache
+def _note_detector() -> RansomNoteAnalyzer:
+    return RansomNoteAnalyzer()
+
+
+def evidence_kind(store: EvidenceStore, blob: StoredBlob, filename: str) -> str:
+    """The content kind, or ``ransom-note`` for text the ransomware analyzer recognises
+    as a note (the support-plan rules and the desk look for that role)."""
+    kind = detect_kind(blob.head)
+    if kind in (TEXT, HTML, RTF, PDF) and blob.sha256:
+        candidate = EvidenceFile(
+            path=filename, local_path=store.path(blob.sha256), kind=kind, size=blob.size
+        )
+        if _note_detector().sniff(candidate):
+            return RANSOM_NOTE
+    return kind
+
+
 def attach_evidence(
     uow: UnitOfWork,
     store: EvidenceStore,
@@ -81,7 +105,7 @@ def attach_evidence(
     """Record a stored upload on a case; archives are expanded into child evidence."""
     case = load_case(uow, actor, case_id)
     assert case.id is not None and actor.user_id is not None
-    kind = detect_kind(blob.head)
+    kind = evidence_kind(store, blob, filename)
     sharing = _sharing(actor, case.party_org_ids(), shared_with)
     evidence = uow.evidence.add(
         Evidence(
@@ -144,7 +168,7 @@ def _expand(
                     member_path=f"{parent.filename}!{item.member_path}",
                     sha256=blob.sha256,
                     size=blob.size,
-                    kind=detect_kind(blob.head),
+                    kind=evidence_kind(store, blob, item.member_path),
                     uploaded_by=actor.user_id,
                     parent_id=parent.id,
                     tlp=parent.tlp,

@@ -1,0 +1,194 @@
+"""``madoguchi analyze PATH...`` (offline: no server, no database) and ``madoguchi analyzers``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from madoguchi.analysis.render import RENDERERS, TIMELINE_RENDERERS
+from madoguchi.analysis.render.report import render_html
+from madoguchi.analysis.render.summary import print_summary
+from madoguchi.analysis.result import ResultDocument
+from madoguchi.analysis.runner import AnalysisRequest, ProgressCallback, run_analysis
+from madoguchi.analysis.runner import Progress as RunProgress
+from madoguchi.analyzers.registry import load_registry
+from madoguchi.domain.errors import ConfigurationError, NotFoundError
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    JSONL = "jsonl"
+    CSV = "csv"
+    HTML = "html"
+
+
+class Language(StrEnum):
+    EN = "en"
+    JA = "ja"
+
+
+def _parse_time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as error:
+        raise typer.BadParameter(
+            f"{value!r} is not an ISO 8601 time (e.g. 2024-05-01T09:00:00Z)", param_hint=option
+        ) from error
+
+
+def _fail(console: Console, message: str, code: int = 2) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def analyze(
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders or archives to analyse.")],
+    rules: Annotated[
+        list[Path] | None, typer.Option("--rules", help="An extra rule folder (repeatable).")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.TABLE,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the output here.")] = None,
+    since: Annotated[str | None, typer.Option(help="Keep results at or after (ISO 8601).")] = None,
+    until: Annotated[str | None, typer.Option(help="Keep results at or before (ISO 8601).")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
+    analyzer: Annotated[
+        list[str] | None, typer.Option("--analyzer", help="Run only this analyzer (repeatable).")
+    ] = None,
+    timeline_out: Annotated[
+        Path | None,
+        typer.Option(help="Also write a Timesketch timeline (.csv or .jsonl)."),
+    ] = None,
+    password: Annotated[
+        list[str] | None,
+        typer.Option("--password", help="Password for encrypted archives (repeatable)."),
+    ] = None,
+    language: Annotated[Language, typer.Option("--lang", help="HTML report language.")] = (
+        Language.EN
+    ),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = (
+        False
+    ),
+) -> None:
+    """Analyse evidence offline and print or write the result."""
+    err = Console(stderr=True)
+    if timeline_out is not None and timeline_out.suffix.lower() not in TIMELINE_RENDERERS:
+        raise _fail(err, f"--timeline-out must end in {' or '.join(TIMELINE_RENDERERS)}")
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise _fail(err, "no such file or directory: " + ", ".join(str(p) for p in missing))
+    request = AnalysisRequest(
+        paths=tuple(paths),
+        rule_dirs=tuple(rules or ()),
+        since=_parse_time(since, "--since"),
+        until=_parse_time(until, "--until"),
+        only=tuple(analyzer or ()),
+        jobs=jobs,
+        passwords=tuple(password or ()),
+    )
+    show_progress = not quiet and err.is_terminal
+    try:
+        doc = _run(request, err if show_progress else None)
+    except (NotFoundError, ConfigurationError) as error:
+        raise _fail(err, str(error)) from error
+
+    if timeline_out is not None:
+        timeline_out.write_bytes(TIMELINE_RENDERERS[timeline_out.suffix.lower()](doc))
+    _emit(doc, output_format, out, language, err, quiet=quiet)
+
+
+def _run(request: AnalysisRequest, console: Console | None) -> ResultDocument:
+    if console is None:
+        return run_analysis(request)
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[files]}"),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("analysing", total=None, files="")
+
+        def update(step: RunProgress) -> None:
+            bar.update(
+                task,
+                total=step.bytes_total or None,
+                completed=step.bytes_done,
+                files=f"{step.files_done}/{step.files_total} files",
+            )
+
+        callback: ProgressCallback = update
+        return run_analysis(request, progress=callback)
+
+
+def _emit(
+    doc: ResultDocument,
+    output_format: OutputFormat,
+    out: Path | None,
+    language: Language,
+    err: Console,
+    *,
+    quiet: bool,
+) -> None:
+    if output_format is OutputFormat.HTML:
+        data = render_html(doc, language=language.value)
+    else:
+        data = RENDERERS[output_format.value](doc)
+    if out is not None:
+        out.write_bytes(data)
+        if not quiet:
+            print_summary(doc, err)
+            err.print(f"written: {out}", highlight=False)
+        return
+    if output_format is OutputFormat.TABLE:
+        print_summary(doc, Console())
+        return
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def analyzers() -> None:
+    """List the registered analyzers and the ones that could not be loaded."""
+    console = Console()
+    registry = load_registry()
+    table = Table(title="Analyzers")
+    table.add_column("name")
+    table.add_column("version")
+    table.add_column("accepts")
+    table.add_column("module")
+    for cls in registry:
+        table.add_row(cls.name, cls.version, ", ".join(sorted(cls.accepts)), cls.__module__)
+    console.print(table)
+    if registry.broken:
+        broken = Table(title="Broken analyzers (not loaded)")
+        broken.add_column("target")
+        broken.add_column("reason")
+        for item in registry.broken:
+            broken.add_row(item.target, item.reason)
+        console.print(broken)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze)
+    app.command("analyzers")(analyzers)
