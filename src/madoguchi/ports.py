@@ -121,6 +121,11 @@ class AuditRepo(Protocol):
     def recent(self, limit: int = 200) -> Sequence[AuditEvent]: ...
 
 
+# --- advisories (issue 7): AdvisoryRepo protocol goes here ---
+
+# --- leaks and advice (issue 8): LeakRepo and AdviceRepo protocols go here ---
+
+
 class UnitOfWork(Protocol):
     """Repositories sharing one transaction; ``commit`` makes the changes durable."""
 
@@ -148,6 +153,10 @@ class UnitOfWork(Protocol):
     def login_links(self) -> LoginLinkRepo: ...
     @property
     def desk_settings(self) -> DeskSettingsRepo: ...
+
+    # --- advisories (issue 7): the advisories property goes here ---
+
+    # --- leaks and advice (issue 8): the leaks and advice properties go here ---
 
     def commit(self) -> None: ...
     def rollback(self) -> None: ...

@@ -81,6 +81,9 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/cases/{case_id}/evidence"): "token_case",
     ("GET", "/api/v1/evidence/{evidence_id}"): "token_case",
     ("GET", "/api/v1/evidence/{evidence_id}/content"): "token_case",
+    # --- issue 7 (indicators, workspace, feedback) routes go here ---
+    # --- issue 7 (advisories, TAXII) routes go here ---
+    # --- issue 8 (leaks, playbooks, advice) routes go here ---
     ("GET", "/desk/settings"): "desk_admin",
     ("POST", "/desk/settings"): "desk_admin",
 }

@@ -32,6 +32,8 @@ from madoguchi.web.deps import render
 from madoguchi.web.routes import (
     account,
     admin,
+    advice,
+    advisories,
     auth,
     case_desk,
     cases,
@@ -39,6 +41,8 @@ from madoguchi.web.routes import (
     health,
     hearing,
     intake,
+    leaks,
+    workspace,
 )
 from madoguchi.web.security import SecurityHeadersMiddleware
 
@@ -87,6 +91,10 @@ def create_app(settings: Settings, *, desk: Desk | None = None) -> FastAPI:
         hearing.router,
         evidence.router,
         admin.router,
+        workspace.router,
+        advisories.router,
+        leaks.router,
+        advice.router,
         *v1.ROUTERS,
     )
     for router in routers:

@@ -273,3 +273,74 @@ desk_settings = Table(
     Column("key", String(64), primary_key=True),
     Column("value", JsonType, nullable=False),
 )
+
+# --- analysis, indicators and sightings (issues 4 and 7) ------------------------------------
+
+analysis_results = Table(
+    "analysis_results",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("evidence_id", ForeignKey("evidence.id", ondelete="CASCADE"), nullable=False),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("analyzer", String(64), nullable=False),
+    Column("analyzer_version", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("document", JsonType),
+    Column("findings", Integer, nullable=False, default=0),
+    Column("warnings", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    UniqueConstraint("evidence_id", "analyzer", "analyzer_version", name="uq_analysis_results_run"),
+)
+
+indicators = Table(
+    "indicators",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("type", String(32), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("value_key", String(64), nullable=False, unique=True),
+    Column("tlp", StrEnumType(TLP), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("source_name", String(200), nullable=False, default=""),
+    Column("case_id", ForeignKey("cases.id", ondelete="SET NULL")),
+    Column("confidence", Integer, nullable=False, default=50),
+    Column("tags", JsonType, nullable=False, default=list),
+    Column("description", Text, nullable=False, default=""),
+    Column("first_seen", UtcDateTime),
+    Column("last_seen", UtcDateTime),
+    Column("expires_at", UtcDateTime),
+    Column("false_positive", Boolean, nullable=False, default=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+sightings = Table(
+    "sightings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "indicator_id", ForeignKey("indicators.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("evidence_id", ForeignKey("evidence.id", ondelete="SET NULL")),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="SET NULL")),
+    Column("first_seen", UtcDateTime),
+    Column("last_seen", UtcDateTime),
+    Column("count", Integer, nullable=False, default=1),
+    Column("stage", String(24)),
+    Column("context", Text, nullable=False, default=""),
+    Column("analyzer", String(64), nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+case_markers = Table(
+    "case_markers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(24), nullable=False),  # family | contact | technique
+    Column("value", String(300), nullable=False),
+    Column("source", String(64), nullable=False, default=""),
+    UniqueConstraint("case_id", "kind", "value", name="uq_case_markers_case_kind_value"),
+)

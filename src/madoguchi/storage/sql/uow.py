@@ -42,6 +42,8 @@ class SqlUnitOfWork:
         self.links = SqlCaseLinkRepo(self.session)
         self.login_links = SqlLoginLinkRepo(self.session)
         self.desk_settings = SqlDeskSettingsRepo(self.session)
+        # --- advisories (issue 7): self.advisories = ... goes here ---
+        # --- leaks and advice (issue 8): self.leaks = ..., self.advice = ... go here ---
 
     def __enter__(self) -> SqlUnitOfWork:
         return self

@@ -25,6 +25,7 @@ from madoguchi.services import (
 )
 from madoguchi.web.csrf import verify_csrf
 from madoguchi.web.deps import CurrentActor, SignedIn, Uow, client_ip, get_desk, render
+from madoguchi.web.panels import panel_context
 from madoguchi.web.uploads import store_upload
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -133,6 +134,7 @@ def case_context(request: Request, uow: UnitOfWork, actor: Actor, case_id: int) 
         "problems": request.session.pop("flash_problems", None),
         "submitted": request.query_params.get("submitted") == "1",
     }
+    context.update(panel_context(uow, actor, case_id))
     if actor.is_desk:
         context.update(
             members=workflow.desk_members(uow, actor),

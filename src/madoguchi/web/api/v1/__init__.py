@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from madoguchi.web.api.v1 import cases, desk, evidence
+from madoguchi.web.api.v1 import cases, desk, evidence, taxii
 
-ROUTERS: tuple[APIRouter, ...] = (cases.router, desk.router, evidence.router)
+ROUTERS: tuple[APIRouter, ...] = (cases.router, desk.router, evidence.router, taxii.router)

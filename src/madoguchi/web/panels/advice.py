@@ -1,0 +1,12 @@
+"""Case-page panel: advice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from madoguchi.domain.organisation import Actor
+from madoguchi.ports import UnitOfWork
+
+
+def context(uow: UnitOfWork, actor: Actor, case_id: int) -> dict[str, Any]:
+    return {}
