@@ -3,6 +3,10 @@
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v mkfs.ext4 >/dev/null 2>&1 || missing+=(e2fsprogs)
+command -v mkntfs >/dev/null 2>&1 || missing+=(ntfs-3g)
+command -v qemu-img >/dev/null 2>&1 || missing+=(qemu-utils)
+command -v ewfacquirestream >/dev/null 2>&1 || missing+=(ewf-tools)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

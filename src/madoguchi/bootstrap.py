@@ -6,15 +6,17 @@ at import time.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from madoguchi.config import Settings
 from madoguchi.ports import Mailer, TaskQueue
-from madoguchi.services import notifications
+from madoguchi.services import analysis_runs, notifications
 from madoguchi.services.clock import SystemClock
 from madoguchi.storage.blobs import FilesystemEvidenceStore
 from madoguchi.storage.sql.db import make_engine, make_session_factory
@@ -69,10 +71,16 @@ def job_handlers(desk: Desk) -> dict[str, JobHandler]:
         notifications.SHARED_MESSAGE: notifications.send_shared_message_notice,
         notifications.WELCOME: notifications.send_welcome,
     }
-    return {
+    handlers: dict[str, JobHandler] = {
         name: partial(func, desk.uow_factory, desk.mailer, desk.settings.base_url)
         for name, func in mail_jobs.items()
     }
+
+    def analyse(payload: Mapping[str, Any]) -> None:
+        analysis_runs.run_evidence_analysis(desk.uow_factory, desk.store, payload)
+
+    handlers[analysis_runs.ANALYSIS_JOB] = analyse
+    return handlers
 
 
 def build_desk(settings: Settings, *, mailer: Mailer | None = None) -> Desk:

@@ -162,7 +162,11 @@ def test_plan_is_recommended_with_reasons_then_accepted_and_shown(desk: Desk) ->
         assert support_plan.plan_for(uow, vendor, world.case_a) == []  # proposals are internal
         support_plan.accept_proposals(uow, handler, world.case_a)
         support_plan.set_status(
-            uow, handler, world.case_a, "ransomware_family_identification", SupportStatus.IN_PROGRESS
+            uow,
+            handler,
+            world.case_a,
+            "ransomware_family_identification",
+            SupportStatus.IN_PROGRESS,
         )
         uow.commit()
     with desk.uow_factory() as uow:

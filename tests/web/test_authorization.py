@@ -82,6 +82,7 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/evidence/{evidence_id}"): "token_case",
     ("GET", "/api/v1/evidence/{evidence_id}/content"): "token_case",
     # --- issue 7 (indicators, workspace, feedback) routes go here ---
+    ("POST", "/cases/{case_id}/analysis/rerun"): "desk_case",
     # --- issue 7 (advisories, TAXII) routes go here ---
     # --- issue 8 (leaks, playbooks, advice) routes go here ---
     ("GET", "/desk/settings"): "desk_admin",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import IO, Any, ClassVar, Protocol, TypeVar, runtime_checkable
@@ -106,8 +106,9 @@ class AnalysisContext:
     ) -> None:
         self.warnings.append(InputWarning(self.analyzer, path, message, record_id, line))
 
-    def skipped(self, message: str, *, path: str, record_id: int | None = None,
-                line: int | None = None) -> None:
+    def skipped(
+        self, message: str, *, path: str, record_id: int | None = None, line: int | None = None
+    ) -> None:
         """Count one record that could not be read and warn about it."""
         self.skipped_records += 1
         self.warn(message, path=path, record_id=record_id, line=line)
@@ -122,9 +123,11 @@ class AnalysisContext:
         """True when ``when`` lies inside ``--since``/``--until`` (or is unknown)."""
         if when is None:
             return True
-        if self.options.since is not None and when < self.options.since:
+        when = _utc(when)
+        since, until = self.options.since, self.options.until
+        if since is not None and when < _utc(since):
             return False
-        return not (self.options.until is not None and when > self.options.until)
+        return not (until is not None and when > _utc(until))
 
     def cached(self, key: str, factory: Callable[[], T]) -> T:
         """A value built once per run and shared by every file (compiled rules)."""
@@ -132,6 +135,11 @@ class AnalysisContext:
             self._cache[key] = factory()
         value: T = self._cache[key]
         return value
+
+
+def _utc(when: datetime) -> datetime:
+    """Naive times are taken as UTC, so naive and aware times compare."""
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
 
 
 @runtime_checkable

@@ -33,6 +33,8 @@ BUILTIN: tuple[str, ...] = (
     "madoguchi.analyzers.cloud.aws_s3_access:S3AccessLogAnalyzer",
     "madoguchi.analyzers.weblogs:WebAccessLogAnalyzer",
     "madoguchi.analyzers.linux_auth:LinuxAuthAnalyzer",
+    "madoguchi.analyzers.disk:DiskImageAnalyzer",
+    "madoguchi.analyzers.disk:TriageCollectionAnalyzer",
 )
 
 

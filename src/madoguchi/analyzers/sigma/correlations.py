@@ -20,7 +20,7 @@ Matches are expected in roughly ascending time per group (as events in a log are
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -111,13 +111,55 @@ class _Entry:
 
 @dataclass
 class _Window:
+    """The matches of one correlation and group still inside its timespan.
+
+    Besides the entries it keeps what the condition measures, updated as entries come
+    and go, so that checking the condition costs the same for a window of three
+    matches as for one of thirty thousand: ``values`` counts each distinct value
+    (``value_count``), ``rules`` each distinct rule id (``temporal``,
+    ``temporal_ordered``).
+    """
+
     corr: CompiledCorrelation
     group: dict[str, Any]
     entries: deque[_Entry] = field(default_factory=deque)
     newest: datetime | None = None
+    values: Counter[str | None] = field(default_factory=Counter)
+    rules: Counter[str] = field(default_factory=Counter)
+
+    def append(self, entry: _Entry) -> None:
+        self.entries.append(entry)
+        self.values[entry.value] += 1
+        self.rules[entry.rule_id] += 1
+
+    def evict_before(self, limit: float) -> None:
+        """Drop entries from the oldest end while they lie more than ``limit`` s before newest."""
+        entries, newest = self.entries, self.newest
+        if newest is None:
+            return
+        values, rules = self.values, self.rules
+        while entries and (newest - entries[0].when).total_seconds() > limit:
+            gone = entries.popleft()
+            _decrement(values, gone.value)
+            _decrement(rules, gone.rule_id)
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.values.clear()
+        self.rules.clear()
+
+
+def _decrement(counter: Counter[Any], key: Any) -> None:
+    left = counter[key] - 1
+    if left > 0:
+        counter[key] = left
+    else:
+        del counter[key]
 
 
 def _lookup(event: Mapping[str, Any], name: str) -> Any:
+    if name in event:
+        return event[name]
     value = EventView(event).raw(name, name.lower())
     return None if value is MISSING else value
 
@@ -204,44 +246,43 @@ class Correlator:
             window = self._windows[key] = _Window(corr, group)
         out: list[CorrelationMatch] = []
         if corr.sliding:
-            window.entries.append(_Entry(when, rule_id, value))
-            window.newest = when if window.newest is None else max(window.newest, when)
-            newest = window.newest
-            while (
-                window.entries and (newest - window.entries[0].when).total_seconds() > corr.timespan
-            ):
-                window.entries.popleft()
+            window.append(_Entry(when, rule_id, value))
+            if window.newest is None or when > window.newest:
+                window.newest = when
+            window.evict_before(corr.timespan)
             if self._satisfied(corr, window):
                 out.append(self._report(corr, window))
-                window.entries.clear()
+                window.clear()
             return out
         if window.entries and (when - window.entries[0].when).total_seconds() > corr.timespan:
             done = self._close(corr, window)
             if done is not None:
                 out.append(done)
-            window.entries.clear()
-        window.entries.append(_Entry(when, rule_id, value))
+            window.clear()
+        window.append(_Entry(when, rule_id, value))
         return out
 
     def _close(self, corr: CompiledCorrelation, window: _Window) -> CorrelationMatch | None:
         return self._report(corr, window) if self._satisfied(corr, window) else None
 
     def _satisfied(self, corr: CompiledCorrelation, window: _Window) -> bool:
-        entries = window.entries
+        """Whether the window meets the condition, from the counts kept up to date."""
         if corr.type == "event_count":
-            return corr.holds(len(entries))
+            return corr.holds(len(window.entries))
         if corr.type == "value_count":
-            return corr.holds(len({e.value for e in entries}))
+            return corr.holds(len(window.values))
+        present = window.rules
         if corr.type == "temporal":
-            present = frozenset(e.rule_id for e in entries)
             if corr.expression is not None:
                 refs = frozenset(corr.ref_of.get(r, r) for r in present)
                 return corr.expression.holds(refs)
             return corr.holds(len(present))
-        # temporal_ordered: how far along the listed order the window's matches get
+        # temporal_ordered: how far along the listed order the window's matches get.
         order = corr.rule_ids
+        if corr.sliding and not corr.holds(sum(1 for r in order if r in present)):
+            return False  # even in the best order the rules present cannot get that far
         step = 0
-        for entry in sorted(entries, key=lambda e: e.when):
+        for entry in sorted(window.entries, key=lambda e: e.when):
             if step < len(order) and entry.rule_id == order[step]:
                 step += 1
         return corr.holds(step)

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sigma.types import (
@@ -574,17 +575,29 @@ def _raw_test(m: Matcher, spec: FieldSpec) -> Test:
     raise SigmaRuleError(f"unsupported matcher {type(m).__name__}")  # pragma: no cover
 
 
+@lru_cache(maxsize=65536)
+def ip_of(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address an event value holds (IPv4-mapped IPv6 as IPv4), or ``None``.
+
+    Cached: logs repeat the same few addresses, and every ``cidr`` value of every rule
+    asks about the same event value.
+    """
+    try:
+        address = ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
 def _cidr_test(m: CidrMatch) -> StrTest:
     network = m.network
+    version = network.version
 
     def in_network(s: str) -> bool:
-        try:
-            address = ipaddress.ip_address(s.strip().strip("[]"))
-        except ValueError:
-            return False
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        return address in network
+        address = ip_of(s)
+        return address is not None and address.version == version and address in network
 
     return in_network
 

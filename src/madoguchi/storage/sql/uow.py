@@ -14,6 +14,7 @@ from madoguchi.storage.sql.case_repos import (
     SqlLoginLinkRepo,
     SqlSupportRepo,
 )
+from madoguchi.storage.sql.indicator_repo import SqlAnalysisRepo, SqlIndicatorRepo
 from madoguchi.storage.sql.repos import (
     SqlAuditRepo,
     SqlCaseRepo,
@@ -42,6 +43,8 @@ class SqlUnitOfWork:
         self.links = SqlCaseLinkRepo(self.session)
         self.login_links = SqlLoginLinkRepo(self.session)
         self.desk_settings = SqlDeskSettingsRepo(self.session)
+        self.indicators = SqlIndicatorRepo(self.session)
+        self.analysis = SqlAnalysisRepo(self.session)
         # --- advisories (issue 7): self.advisories = ... goes here ---
         # --- leaks and advice (issue 8): self.leaks = ..., self.advice = ... go here ---
 

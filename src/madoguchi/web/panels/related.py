@@ -1,4 +1,4 @@
-"""Case-page panel: related."""
+"""Case-page panel: related incidents (desk: in full; reporters: sanitised summaries)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any
 
 from madoguchi.domain.organisation import Actor
 from madoguchi.ports import UnitOfWork
+from madoguchi.services import related
 
 
 def context(uow: UnitOfWork, actor: Actor, case_id: int) -> dict[str, Any]:
-    return {}
+    return {"related_cases": related.related_cases(uow, actor, case_id)}

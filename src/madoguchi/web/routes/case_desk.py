@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from madoguchi.bootstrap import Desk
 from madoguchi.domain.case import CaseStatus, Urgency
 from madoguchi.domain.errors import ValidationError
 from madoguchi.domain.support import SupportStatus
 from madoguchi.i18n.catalogue import N_
-from madoguchi.services import access, cases, support_plan, workflow
+from madoguchi.services import access, analysis_runs, cases, support_plan, workflow
 from madoguchi.web.csrf import verify_csrf
-from madoguchi.web.deps import SignedIn, Uow, client_ip
+from madoguchi.web.deps import SignedIn, Uow, client_ip, get_desk
 from madoguchi.web.forms import enum_value
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -172,3 +173,13 @@ def item_status(
         return _back(request, case_id, "plan", error.message)
     uow.commit()
     return _back(request, case_id, "plan")
+
+
+@router.post("/cases/{case_id}/analysis/rerun")
+def rerun_analysis(
+    request: Request, uow: Uow, actor: SignedIn, case_id: int, desk: Desk = Depends(get_desk)
+) -> Response:
+    items = analysis_runs.request_rerun(uow, actor, case_id)
+    uow.commit()
+    analysis_runs.queue_analysis(desk.queue, items)
+    return _back(request, case_id, "analysis")

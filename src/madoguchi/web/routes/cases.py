@@ -11,11 +11,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from madoguchi.bootstrap import Desk
 from madoguchi.domain.case import CaseStatus, Category, Urgency
 from madoguchi.domain.errors import ValidationError
+from madoguchi.domain.evidence import Evidence
 from madoguchi.domain.organisation import Actor
 from madoguchi.domain.support import SupportStatus
 from madoguchi.ports import CaseQuery, UnitOfWork
 from madoguchi.services import (
     access,
+    analysis_runs,
     cases,
     evidence,
     messages,
@@ -166,6 +168,7 @@ def post_message(
     shared_with: Annotated[list[int] | None, Form()] = None,
     attachments: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
+    stored: list[Evidence] = []
     try:
         message = messages.post_message(
             uow,
@@ -192,6 +195,7 @@ def post_message(
             )
             assert message.id is not None and attached.evidence.id is not None
             uow.messages.attach(message.id, attached.evidence.id)
+            stored += [attached.evidence, *attached.children]
     except ValidationError as error:
         uow.rollback()
         context = case_context(request, uow, actor, case_id)
@@ -199,6 +203,7 @@ def post_message(
         uow.commit()
         return render(request, "case.html", context, actor=actor, status_code=400)
     uow.commit()
+    analysis_runs.queue_analysis(desk.queue, stored)
     if not message.internal and actor.is_desk:
         desk.queue.enqueue(
             notifications.SHARED_MESSAGE, {"case_id": case_id, "message_id": message.id}

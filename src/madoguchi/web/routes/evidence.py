@@ -10,8 +10,9 @@ from starlette.background import BackgroundTask
 
 from madoguchi.bootstrap import Desk
 from madoguchi.domain.errors import ValidationError
+from madoguchi.domain.evidence import Evidence
 from madoguchi.domain.tlp import TLP
-from madoguchi.services import evidence
+from madoguchi.services import analysis_runs, evidence
 from madoguchi.web.csrf import verify_csrf
 from madoguchi.web.deps import SignedIn, Uow, client_ip, get_desk, render
 from madoguchi.web.uploads import store_upload
@@ -35,6 +36,7 @@ def upload(
 ) -> Response:
     evidence.visible_evidence(uow, actor, case_id)  # 404 before reading anything
     problems: list[str] = []
+    stored: list[Evidence] = []
     try:
         for item in files:
             if not item.filename:
@@ -55,11 +57,13 @@ def upload(
                 ip=client_ip(request),
             )
             problems += result.problems
+            stored += [result.evidence, *result.children]
     except ValidationError as error:
         uow.rollback()
         request.session["flash_error"] = error.message
         return RedirectResponse(f"/cases/{case_id}#evidence", status_code=303)
     uow.commit()
+    analysis_runs.queue_analysis(desk.queue, stored)
     if problems:
         request.session["flash_problems"] = problems[:20]
     return RedirectResponse(f"/cases/{case_id}#evidence", status_code=303)

@@ -10,10 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from madoguchi.bootstrap import Desk
 from madoguchi.domain.case import CaseKind, Category, Purpose, ReporterKind
 from madoguchi.domain.errors import ConflictError, ValidationError
+from madoguchi.domain.evidence import Evidence
 from madoguchi.domain.organisation import Actor
 from madoguchi.domain.tlp import TLP
 from madoguchi.ports import UnitOfWork
-from madoguchi.services import accounts, evidence, intake, notifications
+from madoguchi.services import accounts, analysis_runs, evidence, intake, notifications
 from madoguchi.web.csrf import verify_csrf
 from madoguchi.web.deps import SESSION_USER, CurrentActor, Uow, client_ip, get_desk, render
 from madoguchi.web.forms import TIMEZONES, enum_value, local_datetime, split_list
@@ -110,6 +111,7 @@ def submit_report(
         case = submission.case
         assert case.id is not None
         problems: list[str] = []
+        stored: list[Evidence] = []
         for upload in files or []:
             if not upload.filename:
                 continue
@@ -125,6 +127,7 @@ def submit_report(
                 ip=client_ip(request),
             )
             problems += result.problems
+            stored += [result.evidence, *result.children]
         uow.commit()
     except (ValidationError, ConflictError) as error:
         uow.rollback()
@@ -136,6 +139,7 @@ def submit_report(
             status_code=400,
         )
     desk.queue.enqueue(notifications.DESK_NEW_CASE, {"case_id": case.id})
+    analysis_runs.queue_analysis(desk.queue, stored)
     if submission.login_token is not None and submission.user is not None:
         desk.queue.enqueue(
             notifications.WELCOME,

@@ -11,7 +11,7 @@ from starlette.background import BackgroundTask
 from madoguchi.bootstrap import Desk
 from madoguchi.domain.evidence import Evidence
 from madoguchi.domain.tlp import TLP
-from madoguchi.services import evidence
+from madoguchi.services import analysis_runs, evidence
 from madoguchi.web.api.v1.schemas import ErrorOut, EvidenceOut, UploadOut
 from madoguchi.web.deps import ApiActor, Uow, client_ip, get_desk
 from madoguchi.web.uploads import store_stream, store_upload
@@ -89,6 +89,7 @@ async def upload_stream(
         ip=client_ip(request),
     )
     uow.commit()
+    analysis_runs.queue_analysis(desk.queue, [result.evidence, *result.children])
     return _result(result)
 
 
@@ -118,6 +119,7 @@ def upload_form(
         ip=client_ip(request),
     )
     uow.commit()
+    analysis_runs.queue_analysis(desk.queue, [result.evidence, *result.children])
     return _result(result)
 
 

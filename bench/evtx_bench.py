@@ -1,0 +1,318 @@
+"""EVTX throughput: the parser alone, then `madoguchi analyze`, plain and with 2,000+ Sigma rules.
+
+Builds one large EVTX file (600 MB by default) from the 64 KiB chunks of sample EVTX
+files, then measures, each in its own child process:
+
+  (a) baseline: ``evtx`` (one parser thread, as the analyzer uses) + ``orjson.loads``
+      of every record — events/s, MB/s, peak RSS;
+  (b) ``madoguchi analyze BIG.evtx`` with the built-in analyzers and rules;
+  (c) the same with ``--rules DIR`` holding 2,000+ Sigma rules: a public rule folder
+      given with ``--rules-dir``, or else a synthetic set written by the generator of
+      ``bench/sigma_match_bench.py`` (or a small one here if that file is missing).
+
+Samples come from ``--samples DIR`` or ``$MADOGUCHI_CALIBRATION_DATA/evtx``. Results
+are printed, never asserted.
+
+    .venv/bin/python bench/evtx_bench.py --size-mb 600
+    .venv/bin/python bench/evtx_bench.py --size-mb 50 --jobs 2 --rules-count 2500
+
+EVTX layout used here: a 4096-byte file header (magic ``ElfFile\\0``; first/last chunk
+number at 8/16, next record id at 24, chunk count (u16) at 42, flags at 120, CRC32 of
+the first 120 bytes at 124), then chunks of 65536 bytes each starting ``ElfChnk\\0``.
+Chunks are copied whole, so their own checksums stay valid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import random
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+HEADER_SIZE = 4096
+CHUNK_SIZE = 65536
+FILE_MAGIC = b"ElfFile\x00"
+CHUNK_MAGIC = b"ElfChnk\x00"
+MAX_CHUNKS = 0xFFFF
+BENCH_DIR = Path(__file__).resolve().parent
+SRC_DIR = BENCH_DIR.parent / "src"
+
+BASELINE = """
+import json, sys, time
+import evtx, orjson
+path, threads = sys.argv[1], int(sys.argv[2])
+started = time.perf_counter()
+events = errors = 0
+records = evtx.PyEvtxParser(path, number_of_threads=threads).records_json()
+while True:
+    try:
+        record = next(records)
+    except StopIteration:
+        break
+    except (RuntimeError, OSError, ValueError):
+        errors += 1
+        continue
+    orjson.loads(record["data"])
+    events += 1
+print(json.dumps({"events": events, "errors": errors, "seconds": time.perf_counter() - started}))
+"""
+
+ANALYZE = """
+import sys
+import typer
+from madoguchi.cli import analyze_cmd
+app = typer.Typer()
+analyze_cmd.register(app)
+sys.argv[0] = "madoguchi"
+app()
+"""
+
+
+@dataclass
+class Measurement:
+    name: str
+    seconds: float
+    events: int
+    peak_rss_mb: float
+    note: str = ""
+
+
+def sample_files(samples: Path | None) -> list[Path]:
+    if samples is None:
+        root = os.environ.get("MADOGUCHI_CALIBRATION_DATA")
+        if not root:
+            return []
+        samples = Path(root) / "evtx"
+    return sorted(samples.rglob("*.evtx")) if samples.is_dir() else []
+
+
+def read_chunks(files: list[Path]) -> list[bytes]:
+    chunks: list[bytes] = []
+    for path in files:
+        data = path.read_bytes()
+        if not data.startswith(FILE_MAGIC):
+            continue
+        for offset in range(HEADER_SIZE, len(data) - CHUNK_SIZE + 1, CHUNK_SIZE):
+            chunk = data[offset : offset + CHUNK_SIZE]
+            if chunk.startswith(CHUNK_MAGIC):
+                chunks.append(chunk)
+    return chunks
+
+
+def build_evtx(chunks: list[bytes], target: Path, size_mb: int) -> tuple[int, int]:
+    """Write header + chunks (cycled) up to ``size_mb``; returns (chunks, bytes)."""
+    wanted = max(1, min(MAX_CHUNKS, (size_mb * 1024 * 1024 - HEADER_SIZE) // CHUNK_SIZE))
+    header = bytearray(HEADER_SIZE)
+    header[:8] = FILE_MAGIC
+    struct.pack_into("<QQQ", header, 8, 0, wanted - 1, 1)
+    struct.pack_into("<IHHHH", header, 32, 128, 1, 3, HEADER_SIZE, wanted)
+    last_id = 0
+    with target.open("wb") as out:
+        out.write(b"\x00" * HEADER_SIZE)
+        for n in range(wanted):
+            chunk = chunks[n % len(chunks)]
+            last_id = max(last_id, struct.unpack_from("<Q", chunk, 32)[0])
+            out.write(chunk)
+        struct.pack_into("<Q", header, 24, last_id + 1)
+        struct.pack_into("<I", header, 120, 0)  # flags: clean, not full
+        struct.pack_into("<I", header, 124, zlib.crc32(bytes(header[:120])))
+        out.seek(0)
+        out.write(header)
+    return wanted, HEADER_SIZE + wanted * CHUNK_SIZE
+
+
+def run_child(args: list[str], env: dict[str, str]) -> tuple[int, float, float, str]:
+    """Run a child; returns (exit code, seconds, peak RSS in MB, stdout)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(args, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        text = out.read().decode("utf-8", "replace")
+        if proc.returncode != 0:
+            text += err.read().decode("utf-8", "replace")[-2000:]
+    return proc.returncode, seconds, usage.ru_maxrss / 1024, text
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC_DIR), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def measure_baseline(big: Path, threads: int) -> Measurement:
+    code, seconds, rss, text = run_child(
+        [sys.executable, "-c", BASELINE, str(big), str(threads)], child_env()
+    )
+    if code != 0:
+        return Measurement("(a) evtx + orjson", seconds, 0, rss, f"failed: {text.strip()[-300:]}")
+    result = json.loads(text.strip().splitlines()[-1])
+    note = f"{threads} parser thread(s), {result['errors']} damaged records"
+    return Measurement("(a) evtx + orjson", result["seconds"], result["events"], rss, note)
+
+
+def measure_analyze(
+    name: str, big: Path, workdir: Path, extra: list[str], note: str
+) -> Measurement:
+    out = workdir / f"result-{len(extra)}.json"
+    args = [
+        sys.executable,
+        "-c",
+        ANALYZE,
+        "analyze",
+        str(big),
+        "--format",
+        "json",
+        "--out",
+        str(out),
+        "--quiet",
+        *extra,
+    ]
+    code, seconds, rss, text = run_child(args, child_env())
+    if code != 0:
+        return Measurement(name, seconds, 0, rss, f"failed: {text.strip()[-300:]}")
+    doc = json.loads(out.read_bytes())
+    events = int(doc["stats"]["events"])
+    findings = len(doc["findings"])
+    not_loaded = len(doc["rules_not_loaded"])
+    out.unlink()
+    detail = f"{findings} findings, {not_loaded} rule files not loaded"
+    return Measurement(name, seconds, events, rss, f"{note}; {detail}" if note else detail)
+
+
+def write_rules(rules_dir: Path, count: int) -> str:
+    """Write ``count`` synthetic Sigma rules, one file each; returns where they came from."""
+    rules_dir.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(4)
+    generator = BENCH_DIR / "sigma_match_bench.py"
+    make_rule = None
+    if generator.is_file():
+        spec = importlib.util.spec_from_file_location("sigma_match_bench", generator)
+        if spec is not None and spec.loader is not None:
+            module = importlib.util.module_from_spec(spec)
+            try:
+                spec.loader.exec_module(module)
+                make_rule = getattr(module, "_rule", None)
+            except Exception as error:  # the other bench may be mid-change
+                print(f"note: cannot use {generator.name} generator: {error}")
+    source = (
+        f"synthetic, generated by {generator.name}" if make_rule else "synthetic, generated here"
+    )
+    for i in range(count):
+        text = make_rule(rng, i) if make_rule else _own_rule(rng, i)
+        (rules_dir / f"rule-{i:05d}.yml").write_text(text, encoding="utf-8")
+    return source
+
+
+def _own_rule(rng: random.Random, i: int) -> str:
+    exe = rng.choice(["cmd.exe", "powershell.exe", "rundll32.exe", "certutil.exe"])
+    return (
+        f"title: Synthetic rule {i}\nid: {uuid.UUID(int=rng.getrandbits(128))}\n"
+        "status: experimental\nlevel: medium\n"
+        "logsource: {product: windows, category: process_creation}\n"
+        f"detection:\n  selection:\n    Image|endswith: '\\{exe}'\n"
+        f"    CommandLine|contains: 'arg{i}'\n  condition: selection\n"
+    )
+
+
+def report(rows: list[Measurement], size: int) -> None:
+    baseline = rows[0]
+    base_rate = baseline.events / baseline.seconds if baseline.seconds and baseline.events else 0
+    print()
+    print(
+        f"{'scenario':<34}{'seconds':>9}{'events':>12}{'events/s':>12}{'MB/s':>8}"
+        f"{'peak MB':>9}{'vs (a)':>8}"
+    )
+    for row in rows:
+        rate = row.events / row.seconds if row.seconds else 0
+        ratio = f"{rate / base_rate:.2f}x" if base_rate and rate else "-"
+        mbps = size / 1024 / 1024 / row.seconds if row.seconds else 0
+        print(
+            f"{row.name:<34}{row.seconds:>9.1f}{row.events:>12,}{rate:>12,.0f}{mbps:>8.1f}"
+            f"{row.peak_rss_mb:>9.0f}{ratio:>8}"
+        )
+    for row in rows:
+        if row.note:
+            print(f"  {row.name}: {row.note}")
+    print(
+        "  (a) times parsing only; (b) and (c) are wall time of the whole command "
+        "(start-up, rule loading, analysis, writing the JSON result)"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size-mb", type=int, default=600, help="size of the built EVTX file")
+    parser.add_argument("--samples", type=Path, help="folder of sample .evtx files")
+    parser.add_argument("--rules-dir", type=Path, help="a public Sigma rule folder to use in (c)")
+    parser.add_argument("--rules-count", type=int, default=2500, help="synthetic rules for (c)")
+    parser.add_argument("--jobs", type=int, default=1, help="--jobs for madoguchi analyze")
+    parser.add_argument("--threads", type=int, default=1, help="parser threads for (a)")
+    parser.add_argument("--workdir", type=Path, help="where to build the file (default: temp)")
+    parser.add_argument(
+        "--skip", choices=["b", "c"], action="append", default=[], help="skip a scenario"
+    )
+    args = parser.parse_args()
+
+    files = sample_files(args.samples)
+    if not files:
+        print(
+            "evtx_bench: SKIPPED - no sample EVTX files. Set MADOGUCHI_CALIBRATION_DATA "
+            "to the calibration data folder (it reads its evtx/ folder) or pass --samples DIR."
+        )
+        return 0
+    chunks = read_chunks(files)
+    if not chunks:
+        print(f"evtx_bench: SKIPPED - no EVTX chunks found in {len(files)} sample files")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="evtx-bench-", dir=args.workdir) as tmp:
+        workdir = Path(tmp)
+        big = workdir / "big.evtx"
+        count, size = build_evtx(chunks, big, args.size_mb)
+        print(
+            f"input             {big.name}: {size / 1024 / 1024:.0f} MB, {count} chunks "
+            f"cycled from {len(chunks)} chunks of {len(files)} sample files"
+        )
+        rows = [measure_baseline(big, args.threads)]
+        jobs = ["--jobs", str(args.jobs)] if args.jobs > 1 else []
+        if "b" not in args.skip:
+            rows.append(measure_analyze("(b) analyze, built-in pack", big, workdir, jobs, ""))
+        if "c" not in args.skip:
+            if args.rules_dir is not None:
+                rules_dir, source = args.rules_dir, f"public rule folder {args.rules_dir}"
+                rule_count = sum(1 for _ in rules_dir.rglob("*.yml"))
+            else:
+                rules_dir = workdir / "rules"
+                source = write_rules(rules_dir, args.rules_count)
+                rule_count = args.rules_count
+            print(f"rules for (c)     {rule_count} rule files ({source})")
+            rows.append(
+                measure_analyze(
+                    f"(c) analyze + {rule_count} rules",
+                    big,
+                    workdir,
+                    [*jobs, "--rules", str(rules_dir)],
+                    source,
+                )
+            )
+        report(rows, size)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Turning what analyzers yield (domain values) into result-document records."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from madoguchi.analysis.result import (
+    EvidenceRecord,
+    FindingRecord,
+    IndicatorRecord,
+    TimelineRecord,
+    iso_utc,
+    jsonable,
+)
+from madoguchi.domain.findings import EvidenceRef, Finding, Observable, Severity, TimelineEvent
+
+
+def evidence_record(ref: EvidenceRef | None, fallback_path: str) -> EvidenceRecord:
+    """Where a result comes from; results without a reference point at their input."""
+    if ref is None:
+        return EvidenceRecord(fallback_path)
+    return EvidenceRecord(ref.path or fallback_path, ref.record_id, ref.line)
+
+
+def finding_record(finding: Finding, path: str) -> FindingRecord:
+    return FindingRecord(
+        analyzer=finding.analyzer,
+        rule_id=finding.rule_id,
+        title=finding.title,
+        severity=Severity(finding.severity).value,
+        attack=tuple(str(t) for t in finding.attack),
+        timestamp=iso_utc(finding.timestamp),
+        host=finding.host,
+        account=finding.account,
+        source_ip=finding.source_ip,
+        description=finding.description,
+        evidence=evidence_record(finding.evidence, path),
+        stage=finding.stage.value if finding.stage is not None else None,
+        cve=tuple(str(c) for c in finding.cve),
+        first_seen=iso_utc(finding.first_seen),
+        last_seen=iso_utc(finding.last_seen),
+        details=_mapping(finding.details),
+    )
+
+
+def timeline_record(event: TimelineEvent, path: str) -> TimelineRecord:
+    return TimelineRecord(
+        timestamp=iso_utc(event.timestamp) or "",
+        source=event.source,
+        message=event.message,
+        timestamp_desc=event.timestamp_desc,
+        host=event.host,
+        account=event.account,
+        evidence=evidence_record(event.evidence, path),
+        attributes=_mapping(event.attributes),
+    )
+
+
+def indicator_record(observable: Observable, path: str) -> IndicatorRecord:
+    return IndicatorRecord(
+        type=observable.type,
+        value=observable.value,
+        context=observable.context,
+        evidence=evidence_record(observable.evidence, path),
+    )
+
+
+def section_item(data: Mapping[str, Any], path: str) -> dict[str, Any]:
+    item = _mapping(data)
+    item["path"] = path
+    return item
+
+
+def _mapping(data: Mapping[str, Any]) -> dict[str, Any]:
+    value = jsonable(dict(data))
+    assert isinstance(value, dict)
+    return value
+
+
+def as_utc(when: datetime | None) -> datetime | None:
+    if when is None:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def in_window(
+    since: datetime | None,
+    until: datetime | None,
+    when: datetime | None,
+    *,
+    first: datetime | None = None,
+    last: datetime | None = None,
+) -> bool:
+    """Whether a result belongs in ``--since``/``--until``.
+
+    A result with a timestamp is kept when the timestamp lies inside; one with only a
+    first/last-seen range when the range overlaps; one with no time at all is kept.
+    """
+    if since is None and until is None:
+        return True
+    point = as_utc(when)
+    start, end = (point, point) if point is not None else (as_utc(first), as_utc(last))
+    if start is None and end is None:
+        return True
+    start = start or end
+    end = end or start
+    assert start is not None and end is not None
+    if since is not None and end < since:
+        return False
+    return not (until is not None and start > until)

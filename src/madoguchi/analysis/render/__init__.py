@@ -1,0 +1,33 @@
+"""Renderers: each turns a result document into bytes in one output format.
+
+``RENDERERS`` maps a ``--format`` name to its renderer; every renderer reads only the
+:class:`~madoguchi.analysis.result.ResultDocument`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from madoguchi.analysis.render.document import render_json, render_jsonl
+from madoguchi.analysis.render.report import render_html
+from madoguchi.analysis.render.sheet import render_findings_csv
+from madoguchi.analysis.render.summary import render_table
+from madoguchi.analysis.render.timesketch import render_timesketch_csv, render_timesketch_jsonl
+from madoguchi.analysis.result import ResultDocument
+
+Renderer = Callable[[ResultDocument], bytes]
+
+RENDERERS: dict[str, Renderer] = {
+    "table": render_table,
+    "json": render_json,
+    "jsonl": render_jsonl,
+    "csv": render_findings_csv,
+    "html": render_html,
+}
+
+TIMELINE_RENDERERS: dict[str, Renderer] = {
+    ".csv": render_timesketch_csv,
+    ".jsonl": render_timesketch_jsonl,
+}
+
+__all__ = ["RENDERERS", "TIMELINE_RENDERERS", "Renderer"]

@@ -1,0 +1,401 @@
+"""Running analyzers over walked evidence and building one result document.
+
+For each evidence file, every registered analyzer whose ``accepts`` holds the file's
+kind and whose ``sniff`` says yes runs on it. ``prepare`` runs once per analyzer per
+run (and once more in each worker process with ``jobs > 1``). An exception from an
+analyzer on one file becomes a warning on that input; results yielded before it are
+kept and the run goes on. With ``jobs > 1`` files go to a process pool and the outcomes
+are merged in walk order, so the document is the same as with one job.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import madoguchi
+from madoguchi.analysis.archives import ArchiveLimits
+from madoguchi.analysis.records import (
+    as_utc,
+    finding_record,
+    in_window,
+    indicator_record,
+    section_item,
+    timeline_record,
+)
+from madoguchi.analysis.result import (
+    RESERVED_SECTION_NAMES,
+    AnalyzerInfo,
+    BrokenAnalyzerRecord,
+    FindingRecord,
+    IndicatorRecord,
+    InputRecord,
+    ResultDocument,
+    RuleNotLoadedRecord,
+    RunInfo,
+    RunWarningRecord,
+    Stats,
+    TimelineRecord,
+    ToolInfo,
+    WarningRecord,
+    iso_utc,
+    normalise,
+)
+from madoguchi.analysis.walk import EvidenceWalk
+from madoguchi.analyzers import kinds
+from madoguchi.analyzers.base import AnalysisContext, Analyzer, EvidenceFile, RunOptions
+from madoguchi.analyzers.registry import Registry, load_registry
+from madoguchi.domain.findings import Finding, Observable, Section, TimelineEvent
+
+MAX_WARNINGS_PER_ANALYZER = 200
+"""Warnings kept per input and analyzer; the rest are counted in one summary line."""
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    """What to analyse and how (the options of ``madoguchi analyze``)."""
+
+    paths: tuple[Path, ...]
+    rule_dirs: tuple[Path, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    only: tuple[str, ...] = ()
+    jobs: int = 1
+    passwords: tuple[str, ...] = ()
+    limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def run_options(self) -> RunOptions:
+        return RunOptions(
+            rule_dirs=self.rule_dirs,
+            since=as_utc(self.since),
+            until=as_utc(self.until),
+            settings=dict(self.settings),
+        )
+
+    def recorded_options(self) -> dict[str, Any]:
+        """The options that shape the result (never passwords, never the job count)."""
+        return {
+            "paths": [p.as_posix() for p in self.paths],
+            "rules": [p.as_posix() for p in self.rule_dirs],
+            "since": iso_utc(as_utc(self.since)),
+            "until": iso_utc(as_utc(self.until)),
+            "analyzers": sorted(self.only),
+        }
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Reported after each file: how far the run is, in files and bytes."""
+
+    files_done: int
+    files_total: int
+    bytes_done: int
+    bytes_total: int
+    path: str
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass
+class FileOutcome:
+    """Everything one evidence file produced, as plain records (cheap to pickle)."""
+
+    index: int
+    path: str
+    sha256: str
+    size: int
+    kind: str
+    analyzers: list[str] = field(default_factory=list)
+    warnings: list[WarningRecord] = field(default_factory=list)
+    findings: list[FindingRecord] = field(default_factory=list)
+    timeline: list[TimelineRecord] = field(default_factory=list)
+    indicators: list[IndicatorRecord] = field(default_factory=list)
+    sections: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    events: int = 0
+    skipped_records: int = 0
+
+
+class AnalyzerSession:
+    """Prepared analyzer instances for one process, each with its own context."""
+
+    def __init__(self, classes: Sequence[type[Analyzer]], options: RunOptions) -> None:
+        self.options = options
+        self.active: list[tuple[Analyzer, AnalysisContext]] = []
+        self.broken: list[BrokenAnalyzerRecord] = []
+        self.rules_not_loaded: list[RuleNotLoadedRecord] = []
+        self.warnings: list[RunWarningRecord] = []
+        for cls in classes:
+            ctx = AnalysisContext(options=options, analyzer=cls.name)
+            try:
+                analyzer = cls()
+                analyzer.prepare(ctx)
+            except Exception as error:  # a broken analyzer must not stop the others
+                target = f"{cls.__module__}:{cls.__qualname__}"
+                reason = f"prepare failed: {type(error).__name__}: {error}"
+                self.broken.append(BrokenAnalyzerRecord(target, reason))
+                continue
+            self.rules_not_loaded += [
+                RuleNotLoadedRecord(r.rule_file, r.reason, r.analyzer or cls.name)
+                for r in ctx.rules_not_loaded
+            ]
+            self.warnings += [RunWarningRecord(w.analyzer, w.path, w.message) for w in ctx.warnings]
+            ctx.warnings.clear()
+            self.active.append((analyzer, ctx))
+
+    def analyze(self, index: int, evidence: EvidenceFile) -> FileOutcome:
+        outcome = FileOutcome(index, evidence.path, evidence.sha256, evidence.size, evidence.kind)
+        for analyzer, ctx in self.active:
+            if evidence.kind not in analyzer.accepts:
+                continue
+            try:
+                if not analyzer.sniff(evidence):
+                    continue
+            except Exception as error:
+                message = f"sniff failed: {type(error).__name__}: {error}"
+                outcome.warnings.append(WarningRecord(analyzer.name, message))
+                continue
+            outcome.analyzers.append(analyzer.name)
+            self._run_one(analyzer, ctx, evidence, outcome)
+        return outcome
+
+    def _run_one(
+        self, analyzer: Analyzer, ctx: AnalysisContext, evidence: EvidenceFile, outcome: FileOutcome
+    ) -> None:
+        events, skipped = ctx.events, ctx.skipped_records
+        try:
+            for output in analyzer.analyze(evidence, ctx):
+                self._collect(analyzer.name, output, evidence.path, outcome, ctx)
+        except Exception as error:
+            ctx.warn(
+                f"analyzer failed: {type(error).__name__}: {error} "
+                "(results before the failure are kept)",
+                path=evidence.path,
+            )
+        outcome.events += ctx.events - events
+        outcome.skipped_records += ctx.skipped_records - skipped
+        kept = ctx.warnings[:MAX_WARNINGS_PER_ANALYZER]
+        outcome.warnings += [
+            WarningRecord(w.analyzer, w.message, w.record_id, w.line) for w in kept
+        ]
+        if len(ctx.warnings) > len(kept):
+            more = len(ctx.warnings) - len(kept)
+            outcome.warnings.append(
+                WarningRecord(analyzer.name, f"{more} more warnings on this input not shown")
+            )
+        ctx.warnings.clear()
+
+    def _collect(
+        self,
+        name: str,
+        output: object,
+        path: str,
+        outcome: FileOutcome,
+        ctx: AnalysisContext,
+    ) -> None:
+        since, until = self.options.since, self.options.until
+        if isinstance(output, Finding):
+            if in_window(
+                since, until, output.timestamp, first=output.first_seen, last=output.last_seen
+            ):
+                outcome.findings.append(finding_record(output, path))
+        elif isinstance(output, TimelineEvent):
+            if in_window(since, until, output.timestamp):
+                outcome.timeline.append(timeline_record(output, path))
+        elif isinstance(output, Observable):
+            if in_window(since, until, output.timestamp):
+                outcome.indicators.append(indicator_record(output, path))
+        elif isinstance(output, Section):
+            section = output.name
+            if section in RESERVED_SECTION_NAMES:
+                section = f"{section}_section"
+            outcome.sections.append((section, section_item(output.data, path)))
+        else:
+            ctx.warn(f"analyzer {name} yielded a {type(output).__name__}: ignored", path=path)
+
+
+# -- process pool --------------------------------------------------------------------------
+
+_WORKER: AnalyzerSession | None = None
+
+
+def _start_worker(classes: Sequence[type[Analyzer]], options: RunOptions) -> None:
+    global _WORKER  # noqa: PLW0603 - one prepared session per worker process
+    _WORKER = AnalyzerSession(classes, options)
+
+
+def _analyze_in_worker(index: int, evidence: EvidenceFile) -> FileOutcome:
+    assert _WORKER is not None, "worker started without a session"
+    return _WORKER.analyze(index, evidence)
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # fork keeps analyzer classes defined anywhere importable in the workers.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return multiprocessing.get_context(method)
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def run_analysis(
+    request: AnalysisRequest,
+    *,
+    progress: ProgressCallback | None = None,
+    registry: Registry | None = None,
+) -> ResultDocument:
+    """Walk ``request.paths``, run the analyzers, and return the result document.
+
+    Raises :class:`~madoguchi.domain.errors.NotFoundError` for a path that does not
+    exist and :class:`~madoguchi.domain.errors.ConfigurationError` for an unknown
+    analyzer name; every other problem ends up in the document.
+    """
+    started_at = datetime.now(UTC)
+    clock = time.monotonic()
+    if registry is None:
+        registry = load_registry(only=request.only or None)
+    classes = list(registry)
+    options = request.run_options()
+    session = AnalyzerSession(classes, options)
+    with EvidenceWalk(request.paths, passwords=request.passwords, limits=request.limits) as walk:
+        files = list(walk)
+        outcomes = _analyze_all(session, classes, options, files, request.jobs, progress)
+        walk_warnings = list(walk.warnings)
+        containers = set(walk.containers)
+    seconds = time.monotonic() - clock
+    doc = _assemble(
+        session=session,
+        registry=registry,
+        outcomes=outcomes,
+        walk_warnings=walk_warnings,
+        containers=containers,
+        run=RunInfo(
+            started=iso_utc(started_at) or "",
+            finished=iso_utc(datetime.now(UTC)) or "",
+            options=request.recorded_options(),
+        ),
+        seconds=seconds,
+    )
+    return doc
+
+
+def _analyze_all(
+    session: AnalyzerSession,
+    classes: Sequence[type[Analyzer]],
+    options: RunOptions,
+    files: list[EvidenceFile],
+    jobs: int,
+    progress: ProgressCallback | None,
+) -> list[FileOutcome]:
+    total_bytes = sum(f.size for f in files)
+    done_files = 0
+    done_bytes = 0
+
+    def report(evidence: EvidenceFile) -> None:
+        nonlocal done_files, done_bytes
+        done_files += 1
+        done_bytes += evidence.size
+        if progress is not None:
+            progress(Progress(done_files, len(files), done_bytes, total_bytes, evidence.path))
+
+    if jobs <= 1 or len(files) <= 1 or not session.active:
+        outcomes = []
+        for index, evidence in enumerate(files):
+            outcomes.append(session.analyze(index, evidence))
+            report(evidence)
+        return outcomes
+    results: dict[int, FileOutcome] = {}
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(files)),
+        mp_context=_pool_context(),
+        initializer=_start_worker,
+        initargs=(classes, options),
+    ) as pool:
+        futures: dict[Future[FileOutcome], EvidenceFile] = {
+            pool.submit(_analyze_in_worker, index, evidence): evidence
+            for index, evidence in enumerate(files)
+        }
+        for future in as_completed(futures):
+            outcome = future.result()
+            results[outcome.index] = outcome
+            report(futures[future])
+    return [results[i] for i in range(len(files))]
+
+
+def _assemble(
+    *,
+    session: AnalyzerSession,
+    registry: Registry,
+    outcomes: Iterable[FileOutcome],
+    walk_warnings: list[Any],
+    containers: set[str],
+    run: RunInfo,
+    seconds: float,
+) -> ResultDocument:
+    by_path: dict[str, list[WarningRecord]] = {}
+    for warning in walk_warnings:
+        by_path.setdefault(warning.path, []).append(
+            WarningRecord(warning.analyzer, warning.message)
+        )
+    inputs: list[InputRecord] = []
+    findings: list[FindingRecord] = []
+    timeline: list[TimelineRecord] = []
+    indicators: list[IndicatorRecord] = []
+    sections: dict[str, list[dict[str, Any]]] = {}
+    events = skipped = analysed_bytes = 0
+    for outcome in outcomes:
+        recognised = bool(outcome.analyzers) or (
+            outcome.path in containers and outcome.kind in kinds.ARCHIVES
+        )
+        inputs.append(
+            InputRecord(
+                path=outcome.path,
+                sha256=outcome.sha256,
+                size=outcome.size,
+                kind=outcome.kind,
+                analyzers=tuple(outcome.analyzers),
+                warnings=tuple(by_path.pop(outcome.path, [])) + tuple(outcome.warnings),
+                recognised=recognised,
+            )
+        )
+        findings += outcome.findings
+        timeline += outcome.timeline
+        indicators += outcome.indicators
+        for name, item in outcome.sections:
+            sections.setdefault(name, []).append(item)
+        events += outcome.events
+        skipped += outcome.skipped_records
+        if outcome.analyzers:
+            analysed_bytes += outcome.size
+    leftovers = [
+        RunWarningRecord(w.analyzer, path, w.message) for path, ws in by_path.items() for w in ws
+    ]
+    broken = [BrokenAnalyzerRecord(b.target, b.reason) for b in registry.broken] + session.broken
+    doc = ResultDocument(
+        tool=ToolInfo("madoguchi", madoguchi.__version__),
+        run=run,
+        analyzers=tuple(AnalyzerInfo(a.name, a.version) for a, _ in session.active),
+        inputs=tuple(inputs),
+        findings=tuple(findings),
+        timeline=tuple(timeline),
+        indicators=tuple(indicators),
+        stats=Stats(
+            files=len(inputs),
+            events=events,
+            seconds=round(seconds, 3),
+            skipped_records=skipped,
+            bytes=analysed_bytes,
+        ),
+        rules_not_loaded=tuple(session.rules_not_loaded),
+        broken_analyzers=tuple(broken),
+        warnings=tuple(session.warnings) + tuple(leftovers),
+        sections={name: tuple(items) for name, items in sections.items()},
+    )
+    return normalise(doc)

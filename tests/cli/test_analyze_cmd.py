@@ -1,0 +1,135 @@
+"""``madoguchi analyze`` and ``madoguchi analyzers`` through Typer's test runner."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from pathlib import Path
+
+import orjson
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from madoguchi.analyzers.example import MARKER
+from madoguchi.cli import analyze_cmd
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    app = typer.Typer()
+    analyze_cmd.register(app)
+    return app
+
+
+@pytest.fixture
+def case(tmp_path: Path) -> Path:
+    root = tmp_path / "case"
+    root.mkdir()
+    (root / "note.txt").write_text(f"hello\n{MARKER} here\nsee https://example.net/x\n")
+    (root / "blob.bin").write_bytes(bytes(range(256)))
+    with zipfile.ZipFile(root / "more.zip", "w") as zf:
+        zf.writestr("inner/note2.txt", f"{MARKER}\n")
+    return root
+
+
+def test_json_to_stdout_is_the_result_document(app: typer.Typer, case: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["analyze", str(case), "--analyzer", "example", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = orjson.loads(result.stdout)
+    assert doc["format"] == "madoguchi.result/1"
+    assert [f["rule_id"] for f in doc["findings"]] == ["example-marker", "example-marker"]
+    paths = {i["path"]: i["recognised"] for i in doc["inputs"]}
+    assert paths[f"{case.as_posix()}/blob.bin"] is False
+    assert paths[f"{case.as_posix()}/more.zip!inner/note2.txt"] is True
+    assert doc["indicators"][0]["value"] == "https://example.net/x"
+
+
+def test_html_out_writes_a_report_and_summarises_on_stderr(
+    app: typer.Typer, case: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(
+        app, ["analyze", str(case), "--analyzer", "example", "--format", "html", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    html = out.read_text("utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert "Example marker" in html
+    assert result.stdout == ""
+    assert "Findings by severity" in result.stderr
+
+
+def test_table_goes_to_stdout(app: typer.Typer, case: Path) -> None:
+    result = CliRunner().invoke(app, ["analyze", str(case), "--analyzer", "example"])
+    assert result.exit_code == 0, result.output
+    assert "Findings by severity" in result.stdout
+    assert "example-marker" in result.stdout
+
+
+def test_csv_jsonl_and_timeline_outputs(app: typer.Typer, case: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    csv_out = tmp_path / "findings.csv"
+    timeline = tmp_path / "timeline.csv"
+    result = runner.invoke(
+        app,
+        [
+            "analyze",
+            str(case),
+            "--analyzer",
+            "example",
+            "-q",
+            "--format",
+            "csv",
+            "--out",
+            str(csv_out),
+            "--timeline-out",
+            str(timeline),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(csv_out.read_text("utf-8-sig"))))
+    assert [r["rule_id"] for r in rows] == ["example-marker", "example-marker"]
+    header = timeline.read_text().splitlines()[0].split(",")
+    assert header[:4] == ["message", "datetime", "timestamp", "timestamp_desc"]
+    assert result.stderr == ""  # --quiet
+    result = runner.invoke(
+        app, ["analyze", str(case), "--analyzer", "example", "--format", "jsonl"]
+    )
+    records = [orjson.loads(line) for line in result.stdout.splitlines()]
+    assert {r["record_type"] for r in records} == {"finding", "indicator"}
+
+
+def test_missing_path_fails_clearly(app: typer.Typer, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path / "nope.evtx")])
+    assert result.exit_code != 0
+    assert "no such file or directory" in result.stderr
+    assert "nope.evtx" in result.stderr
+
+
+def test_unknown_analyzer_and_bad_time_fail_clearly(app: typer.Typer, case: Path) -> None:
+    result = CliRunner().invoke(app, ["analyze", str(case), "--analyzer", "no-such"])
+    assert result.exit_code != 0
+    assert "unknown analyzer: no-such" in result.stderr
+    result = CliRunner().invoke(app, ["analyze", str(case), "--since", "yesterday"])
+    assert result.exit_code != 0
+    assert "ISO 8601" in result.output
+
+
+def test_jobs_option_gives_the_same_findings(app: typer.Typer, case: Path) -> None:
+    runner = CliRunner()
+    args = ["analyze", str(case), "--analyzer", "example", "--format", "json"]
+    one = orjson.loads(runner.invoke(app, [*args, "--jobs", "1"]).stdout)
+    two = orjson.loads(runner.invoke(app, [*args, "--jobs", "3"]).stdout)
+    assert one["findings"] == two["findings"]
+    assert one["inputs"] == two["inputs"]
+
+
+def test_analyzers_command_lists_registered_and_broken(app: typer.Typer) -> None:
+    result = CliRunner().invoke(app, ["analyzers"])
+    assert result.exit_code == 0, result.output
+    assert "example" in result.stdout
+    assert "text" in result.stdout
