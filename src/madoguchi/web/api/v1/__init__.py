@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from madoguchi.web.api.v1 import cases, desk, evidence, taxii
+from madoguchi.web.api.v1 import cases, desk, evidence, indicators, taxii
 
-ROUTERS: tuple[APIRouter, ...] = (cases.router, desk.router, evidence.router, taxii.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    cases.router,
+    desk.router,
+    evidence.router,
+    indicators.router,
+    taxii.router,
+)
