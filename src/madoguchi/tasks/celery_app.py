@@ -31,7 +31,7 @@ def make_celery(broker_url: str, handlers: JobHandlers, *, name: str = "madoguch
         broker_connection_retry_on_startup=True,
     )
 
-    @app.task(name=RUN_JOB, bind=True, max_retries=3, default_retry_delay=5)  # type: ignore[untyped-decorator]
+    @app.task(name=RUN_JOB, bind=True, shared=False, max_retries=3, default_retry_delay=5)  # type: ignore[untyped-decorator]
     def run_job(self: Any, job_name: str, payload: dict[str, Any]) -> str:
         try:
             handler = handlers[job_name]
