@@ -42,6 +42,7 @@ from madoguchi.web.routes import (
     hearing,
     intake,
     leaks,
+    ransomware,
     workspace,
 )
 from madoguchi.web.security import SecurityHeadersMiddleware
@@ -92,6 +93,7 @@ def create_app(settings: Settings, *, desk: Desk | None = None) -> FastAPI:
         evidence.router,
         admin.router,
         workspace.router,
+        ransomware.router,
         advisories.router,
         leaks.router,
         advice.router,
