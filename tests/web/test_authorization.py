@@ -85,6 +85,8 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/cases/{case_id}/analysis/rerun"): "desk_case",
     ("GET", "/cases/{case_id}/indicators.{fmt}"): "case",
     ("GET", "/desk/workspace"): "desk",
+    ("GET", "/cases/{case_id}/ransomware"): "case",
+    ("POST", "/cases/{case_id}/ransomware"): "case",
     ("GET", "/desk/workspace/feedback"): "desk_any",
     ("POST", "/desk/workspace/feedback"): "desk_any",
     ("GET", "/desk/indicators"): "desk",
@@ -132,6 +134,7 @@ FORM_BODIES = {
     "/desk/settings": {},
     "/desk/workspace/feedback": {"tag": "cve:CVE-2024-3400", "organisation_id": "1"},
     "/desk/indicators": {"value": "198.51.100.200"},
+    "/cases/{case_id}/ransomware": {"note_name": "readme.txt"},
     "/desk/indicators/{indicator_id}": {},
 }
 FILE_PATHS = {"/cases/{case_id}/evidence"}
