@@ -86,6 +86,7 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/cases/{case_id}/indicators.{fmt}"): "case",
     ("GET", "/desk/workspace"): "desk",
     ("GET", "/cases/{case_id}/ransomware"): "case",
+    ("POST", "/cases/{case_id}/guides/{guide_id}/send"): "desk_case",
     ("POST", "/cases/{case_id}/ransomware"): "case",
     ("GET", "/desk/workspace/feedback"): "desk_any",
     ("POST", "/desk/workspace/feedback"): "desk_any",
@@ -210,6 +211,7 @@ def _request(
         .replace("{item_id}", "initial_response_advice")
         .replace("{filename}", "probe.txt")
         .replace("{fmt}", "csv")
+        .replace("{guide_id}", "panos")
         .replace("{indicator_id}", "999999")
     )
     headers = {}

@@ -13,7 +13,15 @@ from madoguchi.domain.case import CaseStatus, Urgency
 from madoguchi.domain.errors import ValidationError
 from madoguchi.domain.support import SupportStatus
 from madoguchi.i18n.catalogue import N_
-from madoguchi.services import access, analysis_runs, cases, support_plan, workflow
+from madoguchi.services import (
+    access,
+    analysis_runs,
+    cases,
+    guides,
+    notifications,
+    support_plan,
+    workflow,
+)
 from madoguchi.web.csrf import verify_csrf
 from madoguchi.web.deps import SignedIn, Uow, client_ip, get_desk
 from madoguchi.web.forms import enum_value
@@ -183,3 +191,19 @@ def rerun_analysis(
     uow.commit()
     analysis_runs.queue_analysis(desk.queue, items)
     return _back(request, case_id, "analysis")
+
+
+@router.post("/cases/{case_id}/guides/{guide_id}/send")
+def send_guide(
+    request: Request,
+    uow: Uow,
+    actor: SignedIn,
+    case_id: int,
+    guide_id: str,
+    lang: Annotated[str, Form()] = "ja",
+    desk: Desk = Depends(get_desk),
+) -> Response:
+    message = guides.send_guide(uow, actor, case_id, guide_id, lang, ip=client_ip(request))
+    uow.commit()
+    desk.queue.enqueue(notifications.SHARED_MESSAGE, {"case_id": case_id, "message_id": message.id})
+    return _back(request, case_id, "thread")
