@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from madoguchi.domain.case import CaseKind, CaseStatus, Category, Purpose
+from madoguchi.domain.case import CaseKind, CaseStatus, Category, Purpose, ReporterKind, Urgency
 from madoguchi.domain.organisation import Actor, OrgKind, Role
 from madoguchi.domain.tlp import TLP
 from madoguchi.ports import UnitOfWork
@@ -100,6 +100,9 @@ def seed_demo(uow: UnitOfWork) -> bool:
         ),
     )
     ransomware.status = CaseStatus.HEARING
+    ransomware.reporter_kind = ReporterKind.SECURITY_VENDOR
+    ransomware.on_behalf = True
+    ransomware.urgency = Urgency.HIGH
     assert ransomware.id is not None
     handler = users["handler@desk.example"]
     messages.post_message(
@@ -133,5 +136,6 @@ def seed_demo(uow: UnitOfWork) -> bool:
         ),
     )
     assert cloud_case.id is not None
+    cloud_case.reporter_kind = ReporterKind.CLOUD_PROVIDER
     uow.commit()
     return True
