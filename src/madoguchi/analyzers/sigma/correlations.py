@@ -16,14 +16,19 @@ starts over; a condition with an upper bound (``lt``/``lte``/``eq``, or a range 
 closes, which :meth:`Correlator.flush` does for the windows still open at the end.
 
 Matches are expected in roughly ascending time per group (as events in a log are).
+Each window counts its matches, distinct values and distinct rules as they arrive and
+leave, so checking a condition does not grow with the window: a brute-force run of
+tens of thousands of failed logons costs the same per match as a short one.
 """
 
 from __future__ import annotations
 
+import operator
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from madoguchi.analyzers.sigma.events import MISSING, EventView
@@ -71,22 +76,30 @@ class CompiledCorrelation:
     rule_ids: tuple[str, ...] = ()  # references resolved to rule ids, same order
     ref_of: Mapping[str, str] = field(default_factory=dict)  # rule id -> reference
 
-    @property
+    @cached_property
     def sliding(self) -> bool:
+        """Only lower bounds (``gt``/``gte``): decided as matches arrive, on a sliding window."""
         return not (set(self.ops) & UPPER_BOUND_OPS)
 
+    @cached_property
+    def _checks(self) -> tuple[tuple[Callable[[float, float], bool], float], ...]:
+        return tuple((_COMPARE[op], bound) for op, bound in self.ops.items() if op in _COMPARE)
+
     def holds(self, measure: float) -> bool:
-        for op, bound in self.ops.items():
-            if (
-                (op == "gt" and not measure > bound)
-                or (op == "gte" and not measure >= bound)
-                or (op == "lt" and not measure < bound)
-                or (op == "lte" and not measure <= bound)
-                or (op == "eq" and measure != bound)
-                or (op == "neq" and measure == bound)
-            ):
+        for compare, bound in self._checks:  # noqa: SIM110 - faster than all() here
+            if not compare(measure, bound):
                 return False
         return True
+
+
+_COMPARE: Mapping[str, Callable[[float, float], bool]] = {
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "eq": operator.eq,
+    "neq": operator.ne,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,26 +135,37 @@ class _Window:
 
     corr: CompiledCorrelation
     group: dict[str, Any]
+    span: timedelta
     entries: deque[_Entry] = field(default_factory=deque)
     newest: datetime | None = None
     values: Counter[str | None] = field(default_factory=Counter)
     rules: Counter[str] = field(default_factory=Counter)
+    by_value: bool = field(init=False)
+    by_rule: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_value = self.corr.type == "value_count"
+        self.by_rule = self.corr.type in ("temporal", "temporal_ordered")
 
     def append(self, entry: _Entry) -> None:
         self.entries.append(entry)
-        self.values[entry.value] += 1
-        self.rules[entry.rule_id] += 1
+        if self.by_value:
+            self.values[entry.value] += 1
+        if self.by_rule:
+            self.rules[entry.rule_id] += 1
 
-    def evict_before(self, limit: float) -> None:
-        """Drop entries from the oldest end while they lie more than ``limit`` s before newest."""
-        entries, newest = self.entries, self.newest
+    def evict_old(self) -> None:
+        """Drop entries from the oldest end while they lie more than ``span`` before newest."""
+        entries, newest, span = self.entries, self.newest, self.span
         if newest is None:
             return
-        values, rules = self.values, self.rules
-        while entries and (newest - entries[0].when).total_seconds() > limit:
+        by_value, by_rule = self.by_value, self.by_rule
+        while entries and newest - entries[0].when > span:
             gone = entries.popleft()
-            _decrement(values, gone.value)
-            _decrement(rules, gone.rule_id)
+            if by_value:
+                _decrement(self.values, gone.value)
+            if by_rule:
+                _decrement(self.rules, gone.rule_id)
 
     def clear(self) -> None:
         self.entries.clear()
@@ -181,12 +205,40 @@ class Correlator:
             for rule_id in dict.fromkeys(corr.rule_ids):
                 self._by_rule.setdefault(rule_id, []).append(corr)
         self._windows: dict[tuple[int, tuple[Any, ...]], _Window] = {}
+        names: dict[str, None] = {}
+        for corr in self.correlations:
+            names.update(dict.fromkeys(corr.group_by))
+            for mapping in corr.aliases.values():
+                names.update(dict.fromkeys(mapping.values()))
+            if corr.value_field:
+                names[corr.value_field] = None
+        self.fields: tuple[str, ...] = tuple(names)
+        """Every event field a correlation reads (``group-by``, alias targets, value field)."""
 
     def observe(
         self, match: RuleMatch, event: Mapping[str, Any], timestamp: datetime
     ) -> list[CorrelationMatch]:
         """Feed one rule match; returns the correlation matches it completes."""
         return self._feed(match.rule.id, event, timestamp)
+
+    def observe_rule(
+        self, rule_id: str, event: Mapping[str, Any], timestamp: datetime
+    ) -> list[CorrelationMatch]:
+        """:meth:`observe` for a match known by its rule id (recorded elsewhere, see below)."""
+        return self._feed(rule_id, event, timestamp)
+
+    def wants(self, rule_id: str) -> bool:
+        """Whether a correlation refers to this detection rule."""
+        return rule_id in self._by_rule
+
+    def project(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """The part of ``event`` the correlations read, under the names they use.
+
+        Feeding the projection to :meth:`observe_rule` gives the same result as feeding
+        the whole event, so a match can be recorded in one process (a worker reading
+        part of a file) and correlated in another, in order.
+        """
+        return {name: _lookup(event, name) for name in self.fields}
 
     def flush(self) -> list[CorrelationMatch]:
         """Close every open window (end of input) and return what they satisfy."""
@@ -216,19 +268,25 @@ class Correlator:
 
     def _group(
         self, corr: CompiledCorrelation, rule_id: str, event: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        ref = corr.ref_of.get(rule_id, rule_id)
-        group: dict[str, Any] = {}
-        for name in corr.group_by:
-            mapping = corr.aliases.get(name)
-            field_name = name
-            if mapping is not None:
-                field_name = mapping.get(ref, mapping.get(rule_id, name))
+    ) -> tuple[Any, ...]:
+        """The event's values of the correlation's ``group-by`` fields, in their order."""
+        names = corr.group_by
+        if not names:
+            return ()
+        aliases = corr.aliases
+        values: list[Any] = []
+        for name in names:
+            mapping = aliases.get(name) if aliases else None
+            if mapping is None:
+                values.append(event[name] if name in event else _lookup(event, name))
+                continue
+            ref = corr.ref_of.get(rule_id, rule_id)
+            field_name = mapping.get(ref, mapping.get(rule_id, name))
             value = _lookup(event, field_name)
             if value is None and field_name != name:
                 value = _lookup(event, name)  # a chained correlation passes the group itself
-            group[name] = value
-        return group
+            values.append(value)
+        return tuple(values)
 
     def _add(
         self, corr: CompiledCorrelation, rule_id: str, event: Mapping[str, Any], when: datetime
@@ -238,23 +296,29 @@ class Correlator:
             raw = _lookup(event, corr.value_field or "")
             if raw is None:
                 return []  # nothing to count
-            value = str(raw)
-        group = self._group(corr, rule_id, event)
-        key = (id(corr), tuple(_hashable(v) for v in group.values()))
+            value = raw if raw.__class__ is str else str(raw)
+        values = self._group(corr, rule_id, event)
+        hashable = values
+        for v in values:
+            if isinstance(v, list | dict | set):
+                hashable = tuple(_hashable(x) for x in values)
+                break
+        key = (id(corr), hashable)
         window = self._windows.get(key)
         if window is None:
-            window = self._windows[key] = _Window(corr, group)
+            group = dict(zip(corr.group_by, values, strict=True))
+            window = self._windows[key] = _Window(corr, group, timedelta(seconds=corr.timespan))
         out: list[CorrelationMatch] = []
         if corr.sliding:
             window.append(_Entry(when, rule_id, value))
             if window.newest is None or when > window.newest:
                 window.newest = when
-            window.evict_before(corr.timespan)
+            window.evict_old()
             if self._satisfied(corr, window):
                 out.append(self._report(corr, window))
                 window.clear()
             return out
-        if window.entries and (when - window.entries[0].when).total_seconds() > corr.timespan:
+        if window.entries and when - window.entries[0].when > window.span:
             done = self._close(corr, window)
             if done is not None:
                 out.append(done)

@@ -56,7 +56,7 @@ def _lower(text: str | list[str] | None) -> Lowered:
 class EventView:
     """Per-event lookups and caches; build one per event and throw it away."""
 
-    __slots__ = ("_all", "_keys", "_lower", "_text", "event")
+    __slots__ = ("_all", "_joined", "_keys", "_lower", "_text", "event")
 
     def __init__(self, event: Mapping[str, Any]) -> None:
         self.event = event
@@ -64,6 +64,7 @@ class EventView:
         self._lower: dict[str, Lowered] = {}
         self._text: dict[str, str | list[str] | None] = {}
         self._all: list[str] | None = None
+        self._joined: str | None = None
 
     def key(self, name: str, lname: str) -> str | None:
         """The event's own key for a field named ``name`` (any case), or ``None``."""
@@ -115,3 +116,33 @@ class EventView:
                     out.extend(text)
             self._all = out
         return self._all
+
+    def joined_lowered(self) -> str:
+        """Every value in the event, lower-cased, one per line (for the pre-filter).
+
+        Joining first and lowering once is much cheaper than lowering value by value;
+        the result is the same text as ``"\\n".join(self.all_lowered())``.
+        """
+        joined = self._joined
+        if joined is None:
+            if self._all is not None:
+                joined = "\n".join(self._all)
+            else:
+                out: list[str] = []
+                for value in self.event.values():
+                    if value.__class__ is str:
+                        out.append(value)
+                        continue
+                    if value is None:
+                        continue
+                    if value.__class__ is int:
+                        out.append(str(value))
+                        continue
+                    text = as_text(value)
+                    if isinstance(text, str):
+                        out.append(text)
+                    elif text:
+                        out.extend(text)
+                joined = "\n".join(out).lower()
+            self._joined = joined
+        return joined

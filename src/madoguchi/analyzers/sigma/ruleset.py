@@ -66,8 +66,7 @@ class _Bucket:
     def candidates(self, view: EventView) -> list[int]:
         if self.automaton is None:
             return self.always
-        text = "\n".join(view.all_lowered())
-        hits = {anchor_id for _, anchor_id in self.automaton.iter(text)}
+        hits = {anchor_id for _, anchor_id in self.automaton.iter(view.joined_lowered())}
         if not hits:
             return self.always
         chosen = set(self.always)
@@ -103,6 +102,10 @@ class RuleSet:
     indexed: list[IndexedRule] = field(default_factory=list)
     correlations: list[CompiledCorrelation] = field(default_factory=list)
     _buckets: dict[Key, _Bucket] = field(default_factory=dict, repr=False)
+    # The same buckets keyed by the event's own (Channel, EventID) values, unlowered.
+    _by_raw: dict[tuple[Any, Any], _Bucket] = field(default_factory=dict, repr=False)
+    # Rule positions by the (channel, EventID) keys the rules are filed under.
+    _by_key: dict[Key, list[int]] | None = field(default=None, repr=False)
 
     @property
     def rules(self) -> list[CompiledRule]:
@@ -111,6 +114,8 @@ class RuleSet:
     def add(self, members: Iterable[IndexedRule]) -> None:
         self.indexed.extend(members)
         self._buckets.clear()
+        self._by_raw.clear()
+        self._by_key = None
 
     def get(self, rule_id: str) -> CompiledRule | None:
         for m in self.indexed:
@@ -127,7 +132,16 @@ class RuleSet:
 
     def match(self, event: Mapping[str, Any]) -> list[RuleMatch]:
         """Every detection rule that matches ``event``, in load order."""
-        bucket = self._bucket(event_key(event))
+        channel, eid = event.get("Channel"), event.get("EventID")
+        if (channel is None or channel.__class__ is str) and (
+            eid is None or eid.__class__ is int or eid.__class__ is str
+        ):
+            raw = (channel, eid)
+            bucket = self._by_raw.get(raw)
+            if bucket is None:
+                bucket = self._by_raw[raw] = self._bucket(event_key(event))
+        else:  # odd types (a float EventID …): key them the careful way
+            bucket = self._bucket(event_key(event))
         if not bucket.rules:
             return []
         view = EventView(event)
@@ -142,10 +156,26 @@ class RuleSet:
     def _bucket(self, key: Key) -> _Bucket:
         bucket = self._buckets.get(key)
         if bucket is None:
-            members = [m for m in self.indexed if _covers(m.keys, key)]
+            members = [self.indexed[i] for i in self._positions(key)]
             bucket = _Bucket(members) if members else _EMPTY
             self._buckets[key] = bucket
         return bucket
+
+    def _positions(self, key: Key) -> list[int]:
+        """Load-order positions of the rules filed under ``key`` (see :func:`_covers`)."""
+        channel, eid = key
+        if channel is None or eid is None:  # the event leaves one open: test every rule
+            return [i for i, m in enumerate(self.indexed) if _covers(m.keys, key)]
+        by_key = self._by_key
+        if by_key is None:
+            by_key = self._by_key = {}
+            for i, m in enumerate(self.indexed):
+                for rule_key in dict.fromkeys(m.keys):
+                    by_key.setdefault(rule_key, []).append(i)
+        found: set[int] = set()
+        for rule_key in ((channel, eid), (channel, None), (None, eid), (None, None)):
+            found.update(by_key.get(rule_key, ()))
+        return sorted(found)
 
 
 def _covers(keys: tuple[Key, ...], key: Key) -> bool:

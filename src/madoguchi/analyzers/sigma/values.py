@@ -473,6 +473,10 @@ def _fetch_text(spec: FieldSpec) -> Callable[[EventView], Any]:
 
 
 def _fetch_raw(spec: FieldSpec) -> Callable[[EventView], Any]:
+    if len(spec.names) == 1:
+        name, lname = spec.names[0]
+        return lambda view: view.raw(name, lname)
+
     def first(view: EventView) -> Any:
         for name, lname in spec.names:
             value = view.raw(name, lname)
@@ -652,6 +656,27 @@ def field_test(spec: FieldSpec | None, matchers: Sequence[Matcher]) -> Test:
         tests.append(_on_strings(_fetch_lowered(spec), string_test(lowered)))
     if cased:
         tests.append(_on_strings(_fetch_text(spec), string_test(cased)))
-    rest = sorted((m for m in matchers if not isinstance(m, StringMatch)), key=matcher_cost)
+    numbers = frozenset(m.number for m in matchers if isinstance(m, NumberMatch))
+    if numbers:
+        tests.append(_numbers_test(spec, numbers))
+    rest = sorted(
+        (m for m in matchers if not isinstance(m, StringMatch | NumberMatch)), key=matcher_cost
+    )
     tests.extend(_raw_test(m, spec) for m in rest)
     return any_of(tests)
+
+
+def _numbers_test(spec: FieldSpec, numbers: frozenset[int | float]) -> Test:
+    """A field equal to any of several numbers (``EventID: [4624, 4625]``): one set lookup."""
+    raw = _fetch_raw(spec)
+
+    def number_in(view: EventView) -> bool:
+        value = raw(view)
+        if value.__class__ is int:  # the usual case: EventID, LogonType as flattened
+            return value in numbers
+        for v in _each(value):  # noqa: SIM110 - faster than any() here
+            if as_number(v) in numbers:
+                return True
+        return False
+
+    return number_in

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 _EMPTY = frozenset({"", "-", "n/a", "null", "none"})
+_LONGEST_EMPTY = max(len(e) for e in _EMPTY)
 _ACCOUNT_FIELDS = ("TargetUserName", "SubjectUserName", "User", "AccountName", "UserName")
 _IP_FIELDS = ("IpAddress", "SourceAddress", "SourceIp", "ClientAddress", "SourceNetworkAddress")
 
@@ -38,6 +39,8 @@ def present(value: Any) -> str | None:
         return None
     text = value if isinstance(value, str) else str(value)
     text = text.strip()
+    if len(text) > _LONGEST_EMPTY:  # most values: no need to lower-case them to know
+        return text
     return None if text.lower() in _EMPTY else text
 
 

@@ -15,24 +15,46 @@ the Sigma engine, and yields:
 
 Run settings read from ``ctx.options.settings``: ``evtx_time_gap_hours`` (float),
 ``evtx_vpn_pools`` (list of CIDRs), ``evtx_export_utc_offset`` (``"+09:00"``),
-``evtx_threads`` (int), ``sigma_placeholders`` (mapping for ``%name%`` placeholders).
+``evtx_threads`` (int), ``sigma_placeholders`` (mapping for ``%name%`` placeholders),
+``evtx_workers`` and ``evtx_parallel_min_mb`` (how many processes read one large
+``.evtx`` file, and from what size; off by default, see :mod:`partitions`).
+
+Speed: most events match no rule, so the per-event path is kept short — the rule
+index and pre-filter (:mod:`madoguchi.analyzers.sigma.ruleset`) reject them after a
+dict lookup and one automaton pass, and timeline, logon and observable work is gated
+on the EventID. ``bench/evtx_bench.py`` measures it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import json
+import multiprocessing
+import pickle
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from madoguchi.analyzers import kinds
-from madoguchi.analyzers.base import AnalysisContext, BaseAnalyzer, EvidenceFile, RuleLoadError
+from madoguchi.analyzers.base import (
+    AnalysisContext,
+    BaseAnalyzer,
+    EvidenceFile,
+    InputWarning,
+    RuleLoadError,
+    RunOptions,
+)
 from madoguchi.analyzers.windows_evtx.accounts import account_of, present, source_ip_of
 from madoguchi.analyzers.windows_evtx.bursts import Burst, Bursts
 from madoguchi.analyzers.windows_evtx.events import FlatEvent, ReadEvent
+from madoguchi.analyzers.windows_evtx.evtx_file import HEADER_BLOCK, check_size, read_records
 from madoguchi.analyzers.windows_evtx.gaps import DEFAULT_TIME_GAP_HOURS, GapTracker
 from madoguchi.analyzers.windows_evtx.key_events import (
+    KEY_EVENTS,
     OBSERVABLE_EVENTS,
     describe,
     observables,
@@ -42,6 +64,13 @@ from madoguchi.analyzers.windows_evtx.logons import (
     LOGON_EVENTS,
     LogonTracker,
     vpn_pool_findings,
+)
+from madoguchi.analyzers.windows_evtx.partitions import (
+    FIRST_WEIGHT,
+    ChunkRange,
+    RangeFile,
+    plan,
+    worker_count,
 )
 from madoguchi.analyzers.windows_evtx.readers import EVTX, format_for
 from madoguchi.domain.findings import (
@@ -54,7 +83,7 @@ from madoguchi.domain.findings import (
 )
 
 if TYPE_CHECKING:
-    from madoguchi.analyzers.sigma import RuleMatch, RuleSet
+    from madoguchi.analyzers.sigma import Correlator, RuleMatch, RuleSet
 
 RULES_DIR = Path(__file__).parent / "rules"
 _CACHE_KEY = "windows-evtx:rules"
@@ -70,22 +99,69 @@ class LoadedRules:
 
 
 def load_rule_pack(rule_dirs: tuple[Path, ...] = (), placeholders: Any = None) -> LoadedRules:
-    """The built-in pack plus the given directories, compiled once."""
+    """The built-in pack plus the given directories, compiled once per process.
+
+    Compiled rule sets are kept (a few, most recent) under a fingerprint of every rule
+    file's path, size and modification time plus the placeholders, so a second
+    analyzer instance in the same run (the disk-image analyzer hands ``.evtx`` files to
+    its own instance) or the next run of a worker reuses them, and an edited rule
+    directory is loaded afresh.
+    """
     paths = (RULES_DIR, *rule_dirs)
     try:
         from madoguchi.analyzers.sigma import load_rules
     except ImportError as error:  # the engine is a sibling package; say so if it is broken
         reason = f"Sigma engine unavailable: {error}"
         return LoadedRules(None, [RuleLoadError(str(p), reason) for p in paths])
-    ruleset, errors = load_rules(paths, placeholders=placeholders)
+    key = (_fingerprint(paths), _placeholder_key(placeholders))
+    compiled = _COMPILED.pop(key, None)
+    if compiled is None:
+        fresh, problems = load_rules(paths, placeholders=placeholders)
+        compiled = (fresh, tuple(problems))
+        while len(_COMPILED) >= _COMPILED_KEPT:
+            _COMPILED.pop(next(iter(_COMPILED)))
+    _COMPILED[key] = compiled  # (re)inserted last: the most recently used
+    ruleset, errors = compiled
     return LoadedRules(
         ruleset, list(errors), rule_count=len(ruleset.indexed), sources=tuple(str(p) for p in paths)
     )
 
 
+_COMPILED: dict[tuple[Any, ...], tuple[RuleSet, tuple[RuleLoadError, ...]]] = {}
+_COMPILED_KEPT = 4
+
+
+def _fingerprint(paths: Sequence[Path]) -> tuple[Any, ...]:
+    """Every rule file under ``paths`` with its size and modification time."""
+    out: list[Any] = []
+    for path in paths:
+        try:
+            files = (
+                sorted({*path.rglob("*.yml"), *path.rglob("*.yaml")}) if path.is_dir() else [path]
+            )
+            stats = [(f.stat(), f) for f in files]
+        except OSError as error:  # the loader reports the problem itself
+            out.append((str(path), repr(error)))
+            continue
+        out.append((str(path), tuple((str(f), st.st_mtime_ns, st.st_size) for st, f in stats)))
+    return tuple(out)
+
+
+def _placeholder_key(placeholders: Any) -> str:
+    if not placeholders:
+        return ""
+    return json.dumps(placeholders, sort_keys=True, default=repr)
+
+
+@lru_cache(maxsize=1024)
+def _source_of(channel: str) -> str:
+    return "windows:evtx:" + channel.lower().replace(" ", "-")
+
+
 def _channel_source(channel: object) -> str:
-    text = channel if isinstance(channel, str) and channel else "unknown"
-    return "windows:evtx:" + text.lower().replace(" ", "-")
+    if isinstance(channel, str) and channel:
+        return _source_of(channel)
+    return "windows:evtx:unknown"
 
 
 def _float_setting(settings: Mapping[str, Any], name: str, default: float) -> float:
@@ -133,78 +209,126 @@ class EvtxAnalyzer(BaseAnalyzer):
         if fmt is None:
             ctx.warn("not a Windows event log or export this analyzer can read", path=evidence.path)
             return
-        loaded = self._rules(ctx)
-        ruleset = loaded.ruleset
-        correlator = None
-        if ruleset is not None and ruleset.correlations:
-            from madoguchi.analyzers.sigma import Correlator
+        ruleset = self._rules(ctx).ruleset
+        state = _FileState.start(ruleset, ctx.options.settings, record_gaps=fmt is EVTX)
+        size = evidence.size or evidence.local_path.stat().st_size
+        workers = worker_count(ctx.options.settings, size) if fmt is EVTX else 1
+        ranges = plan(size, workers, first_weight=FIRST_WEIGHT) if workers > 1 else []
+        try:
+            if len(ranges) > 1:
+                yield from self._scan_parts(evidence, ctx, ruleset, state, ranges)
+            else:
+                yield from self._scan(fmt.read(evidence, ctx), ctx, evidence, ruleset, state)
+        finally:
+            ctx.count_events(state.read)
+        yield from self._finish(evidence, state)
 
-            correlator = Correlator(ruleset)
-        settings = ctx.options.settings
-        gaps = GapTracker(
-            record_gaps=fmt is EVTX,
-            time_gap_hours=_float_setting(settings, "evtx_time_gap_hours", DEFAULT_TIME_GAP_HOURS),
-        )
-        pools = settings.get("evtx_vpn_pools") or ()
-        logons = LogonTracker(pools if isinstance(pools, list | tuple) else ())
-        seen: set[tuple[str, str]] = set()
-        bursts = Bursts()
+    def _scan(
+        self,
+        items: Iterable[ReadEvent],
+        ctx: AnalysisContext,
+        evidence: EvidenceFile,
+        ruleset: RuleSet | None,
+        state: _FileState,
+    ) -> Iterator[AnalyzerOutput]:
+        """The per-event work: rules, findings, timeline, observables, logons, gaps."""
+        correlator, feed = state.correlator, state.feed
+        logons, seen, bursts = state.logons, state.seen, state.bursts
         match = ruleset.match if ruleset is not None else None
         windowed = ctx.options.since is not None or ctx.options.until is not None
-        observe_gap = gaps.observe
-        read = 0
-        try:
-            for item in fmt.read(evidence, ctx):
-                read += 1
-                event, when = item.event, item.timestamp
-                if windowed and when is not None and not ctx.in_window(when):
-                    continue
-                eid = event["EventID"]
-                observe_gap(event["Computer"], event["Channel"], item.record_id, when)
-                try:
-                    matches = match(event) if match is not None else ()
-                except Exception as error:  # an odd value must not end the whole file
-                    ctx.warn(
-                        f"rules could not be evaluated on this event: {type(error).__name__}: "
-                        f"{error}",
-                        path=evidence.path,
-                        record_id=item.record_id,
-                        line=item.line,
+        observe_gap = state.gaps.observe
+        for item in items:
+            state.read += 1
+            event, when = item.event, item.timestamp
+            if windowed and when is not None and not ctx.in_window(when):
+                continue
+            eid = event["EventID"]
+            observe_gap(event["Computer"], event["Channel"], item.record_id, when)
+            try:
+                matches = match(event) if match is not None else ()
+            except Exception as error:  # an odd value must not end the whole file
+                ctx.warn(
+                    f"rules could not be evaluated on this event: {type(error).__name__}: {error}",
+                    path=evidence.path,
+                    record_id=item.record_id,
+                    line=item.line,
+                )
+                matches = ()
+            shown = [m for m in matches if m.rule.output] if matches else ()
+            for found in shown:
+                yield self._finding(found, item, evidence)
+            if correlator is not None and when is not None:
+                for found in matches:
+                    if feed is not None:  # a worker: the main process correlates, in order
+                        if correlator.wants(found.rule.id):
+                            feed.append((found.rule.id, correlator.project(event), when))
+                        continue
+                    for corr in correlator.observe(found, event, when):
+                        bursts.add(corr)
+            if eid in LOGON_EVENTS:
+                logons.observe(event, when)
+            message = describe(event) if eid in KEY_EVENTS else None
+            if (message is not None or shown) and when is not None:
+                yield self._timeline(item, message, shown, evidence)
+            if eid not in OBSERVABLE_EVENTS and "Hashes" not in event:
+                continue
+            for kind, value, context in observables(event):
+                if (kind, value) not in seen:
+                    seen.add((kind, value))
+                    yield Observable(
+                        kind,
+                        value,
+                        context,
+                        evidence.ref(record_id=item.record_id, line=item.line),
+                        when,
                     )
-                    matches = ()
-                shown = [m for m in matches if m.rule.output] if matches else ()
-                for found in shown:
-                    yield self._finding(found, item, evidence)
-                if correlator is not None and when is not None:
-                    for found in matches:
-                        for corr in correlator.observe(found, event, when):
-                            bursts.add(corr)
-                if eid in LOGON_EVENTS:
-                    logons.observe(event, when)
-                message = describe(event)
-                if (message is not None or shown) and when is not None:
-                    yield self._timeline(item, message, shown, evidence)
-                if eid not in OBSERVABLE_EVENTS and "Hashes" not in event:
+
+    def _scan_parts(
+        self,
+        evidence: EvidenceFile,
+        ctx: AnalysisContext,
+        ruleset: RuleSet | None,
+        state: _FileState,
+        ranges: list[ChunkRange],
+    ) -> Iterator[AnalyzerOutput]:
+        """Read the first range here while worker processes read the others, then merge.
+
+        The result is the same as reading the file in one go: outputs come in file
+        order (a worker's observables are checked against those already yielded),
+        correlations see every match in order, and the logon and gap tallies add up.
+        """
+        check_size(evidence, ctx)
+        header = evidence.head[:HEADER_BLOCK]
+        jobs = [_RangeJob(evidence, ctx.options, header, rng) for rng in ranges[1:]]
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=len(jobs), mp_context=context) as pool:
+            futures = [pool.submit(_scan_range, job) for job in jobs]
+            yield from self._scan(
+                _read_range(evidence, ctx, header, ranges[0]), ctx, evidence, ruleset, state
+            )
+            for job, future in zip(jobs, futures, strict=True):
+                try:
+                    part = future.result()
+                except Exception as error:  # a worker died: read its part here instead
+                    ctx.warn(
+                        f"worker for chunks {job.rng.first}-{job.rng.stop - 1} failed "
+                        f"({type(error).__name__}: {error}); read in the main process",
+                        path=evidence.path,
+                    )
+                    items = _read_range(evidence, ctx, header, job.rng)
+                    yield from self._scan(items, ctx, evidence, ruleset, state)
                     continue
-                for kind, value, context in observables(event):
-                    if (kind, value) not in seen:
-                        seen.add((kind, value))
-                        yield Observable(
-                            kind,
-                            value,
-                            context,
-                            evidence.ref(record_id=item.record_id, line=item.line),
-                            when,
-                        )
-        finally:
-            ctx.count_events(read)
-        if correlator is not None:
-            for corr in correlator.flush():
-                bursts.add(corr)
-        for burst in bursts:
+                yield from state.absorb(part, ctx)
+
+    def _finish(self, evidence: EvidenceFile, state: _FileState) -> Iterator[AnalyzerOutput]:
+        """What only the whole file can tell: correlations, gaps, the logon section."""
+        if state.correlator is not None:
+            for corr in state.correlator.flush():
+                state.bursts.add(corr)
+        for burst in state.bursts:
             yield self._correlation(burst, evidence)
-        yield from gaps.findings(self.name, evidence)
-        section = logons.section(evidence.path)
+        yield from state.gaps.findings(self.name, evidence)
+        section = state.logons.section(evidence.path)
         yield from vpn_pool_findings(section, self.name, evidence)
         if section["logons"] or section["omitted_builtin"]:
             yield Section("logons", section)
@@ -311,3 +435,121 @@ class EvtxAnalyzer(BaseAnalyzer):
                 "rules": [m.rule.id for m in shown],
             },
         )
+
+
+# ---------------------------------------------------------------------- one file's tallies
+
+Feed = list[tuple[str, dict[str, Any], datetime]]
+_BATCH = 2000  # outputs per pickled batch a worker hands back
+
+
+@dataclass
+class _FileState:
+    """What the per-event pass keeps for the end of a file (or of one part of it)."""
+
+    gaps: GapTracker
+    logons: LogonTracker
+    correlator: Correlator | None
+    feed: Feed | None = None  # a worker records correlation inputs instead of correlating
+    seen: set[tuple[str, str]] = field(default_factory=set)
+    bursts: Bursts = field(default_factory=Bursts)
+    read: int = 0
+
+    @classmethod
+    def start(
+        cls,
+        ruleset: RuleSet | None,
+        settings: Mapping[str, Any],
+        *,
+        record_gaps: bool,
+        worker: bool = False,
+    ) -> _FileState:
+        correlator = None
+        if ruleset is not None and ruleset.correlations:
+            from madoguchi.analyzers.sigma import Correlator
+
+            correlator = Correlator(ruleset)
+        gaps = GapTracker(
+            record_gaps=record_gaps,
+            time_gap_hours=_float_setting(settings, "evtx_time_gap_hours", DEFAULT_TIME_GAP_HOURS),
+        )
+        pools = settings.get("evtx_vpn_pools") or ()
+        pools = pools if isinstance(pools, list | tuple) else ()
+        # A worker keeps every logon source: the main process applies the limit when merging.
+        logons = LogonTracker(pools, max_sources=sys.maxsize) if worker else LogonTracker(pools)
+        return cls(gaps, logons, correlator, [] if worker else None)
+
+    def absorb(self, part: _RangeResult, ctx: AnalysisContext) -> Iterator[AnalyzerOutput]:
+        """Take over a worker's part: its outputs in order, its tallies, its warnings."""
+        seen = self.seen
+        for batch in part.batches:
+            outputs: list[AnalyzerOutput] = pickle.loads(batch)  # noqa: S301 - our own worker's
+            for output in outputs:
+                if isinstance(output, Observable):
+                    key = (output.type, output.value)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                yield output
+        if self.correlator is not None:
+            for rule_id, event, when in part.feed:
+                for corr in self.correlator.observe_rule(rule_id, event, when):
+                    self.bursts.add(corr)
+        self.gaps.merge(part.gaps)
+        self.logons.merge(part.logons)
+        self.read += part.read
+        ctx.warnings.extend(part.warnings)
+        ctx.skipped_records += part.skipped
+
+
+@dataclass
+class _RangeJob:
+    evidence: EvidenceFile
+    options: RunOptions
+    header: bytes
+    rng: ChunkRange
+
+
+@dataclass
+class _RangeResult:
+    batches: list[bytes]  # pickled lists of outputs: compact until the main process yields them
+    feed: Feed
+    gaps: GapTracker
+    logons: LogonTracker
+    read: int
+    warnings: list[InputWarning]
+    skipped: int
+
+
+def _read_range(
+    evidence: EvidenceFile, ctx: AnalysisContext, header: bytes, rng: ChunkRange
+) -> Iterator[ReadEvent]:
+    with RangeFile(evidence.local_path, header, rng) as source:
+        yield from read_records(source, evidence, ctx, chunk_base=rng.first)
+
+
+def _scan_range(job: _RangeJob) -> _RangeResult:
+    """In a worker process: the per-event pass over one range of chunks."""
+    analyzer = EvtxAnalyzer()
+    ctx = AnalysisContext(options=job.options, analyzer=analyzer.name)
+    ruleset = analyzer._rules(ctx).ruleset  # forked: the compiled pack is already here
+    state = _FileState.start(ruleset, job.options.settings, record_gaps=True, worker=True)
+    items = _read_range(job.evidence, ctx, job.header, job.rng)
+    batches: list[bytes] = []
+    batch: list[AnalyzerOutput] = []
+    for output in analyzer._scan(items, ctx, job.evidence, ruleset, state):
+        batch.append(output)
+        if len(batch) >= _BATCH:
+            batches.append(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+            batch = []
+    if batch:
+        batches.append(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+    return _RangeResult(
+        batches,
+        state.feed or [],
+        state.gaps,
+        state.logons,
+        state.read,
+        ctx.warnings,
+        ctx.skipped_records,
+    )

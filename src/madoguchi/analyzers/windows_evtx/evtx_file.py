@@ -17,9 +17,11 @@ Windows%20XML%20Event%20Log%20(EVTX).asciidoc).
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
-from typing import Any
+from datetime import datetime
+from typing import Any, BinaryIO
 
 import evtx
 import orjson
@@ -78,14 +80,31 @@ def read_evtx(
 ) -> Iterator[ReadEvent]:
     """Yield every readable record of an ``.evtx`` file, skipping damaged ones."""
     check_size(evidence, ctx)
+    yield from read_records(str(evidence.local_path), evidence, ctx, threads=threads)
+
+
+def read_records(
+    source: str | BinaryIO | io.RawIOBase,
+    evidence: EvidenceFile,
+    ctx: AnalysisContext,
+    *,
+    threads: int = 1,
+    chunk_base: int = 0,
+) -> Iterator[ReadEvent]:
+    """Yield the readable records of ``source`` (a path, or a file object holding EVTX).
+
+    ``chunk_base`` is the number of the source's first chunk in ``evidence`` (a part of
+    a file read on its own, see :mod:`.partitions`), for the places named in warnings.
+    """
     try:
-        parser = evtx.PyEvtxParser(str(evidence.local_path), number_of_threads=threads)
+        parser = evtx.PyEvtxParser(source, number_of_threads=threads)
         records = parser.records_json()
     except (OSError, RuntimeError, ValueError) as error:
         ctx.skipped(f"cannot open as EVTX: {error}", path=evidence.path)
         return
     loads = orjson.loads
     flatten = flatten_event
+    fromisoformat = datetime.fromisoformat
     errors = 0
     while True:
         try:
@@ -95,6 +114,8 @@ def read_evtx(
         except (RuntimeError, OSError, ValueError) as error:
             errors += 1
             message = str(error)
+            if chunk_base:  # the library counts from the start of the part it was given
+                message = _CHUNK.sub(lambda m: f"chunk number {int(m[1]) + chunk_base}", message)
             record_id, place = _error_place(message)
             ctx.skipped(
                 f"damaged {place} skipped: {message[:300]}", path=evidence.path, record_id=record_id
@@ -106,17 +127,26 @@ def read_evtx(
         errors = 0
         if record is None:
             continue
-        record_id = record.get("event_record_id")
         try:
             flat = flatten(loads(record["data"]))
         except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
+            record_id = record.get("event_record_id")
             ctx.skipped(
                 f"record {record_id} has no readable System block: {error}",
                 path=evidence.path,
                 record_id=record_id,
             )
             continue
-        if flat["EventRecordID"] is None:
-            flat["EventRecordID"] = record_id
-        when = parse_time(flat["TimeCreated"]) or parse_time(record.get("timestamp"))
-        yield ReadEvent(flat, flat["EventRecordID"], when)
+        record_id = flat["EventRecordID"]
+        if record_id is None:
+            record_id = flat["EventRecordID"] = record.get("event_record_id")
+        created = flat["TimeCreated"]
+        when = None
+        if created.__class__ is str and created[-1:] == "Z":  # how evtx writes SystemTime
+            try:
+                when = fromisoformat(created)
+            except ValueError:
+                when = None
+        if when is None:
+            when = parse_time(created) or parse_time(record.get("timestamp"))
+        yield ReadEvent(flat, record_id, when)

@@ -32,6 +32,8 @@ MAX_LISTED = 50
 FILTERED_SHARE = 0.5
 
 Key = tuple[str, str]
+#: Record ids are unsigned 64-bit; a damaged record can claim more than an array holds.
+_MAX_RECORD_ID = 2**63 - 1
 
 
 def _name(raw: tuple[object, object]) -> Key:
@@ -55,7 +57,7 @@ class GapTracker:
         self, computer: object, channel: object, record_id: int | None, when: datetime | None
     ) -> None:
         key = (computer, channel)
-        if self.record_gaps and record_id is not None:
+        if self.record_gaps and record_id is not None and 0 <= record_id <= _MAX_RECORD_ID:
             ids = self.ids.get(key)
             if ids is None:
                 ids = self.ids[key] = array("q")
@@ -65,6 +67,21 @@ class GapTracker:
             if times is None:
                 times = self.times[key] = array("d")
             times.append(when.timestamp())
+
+    def merge(self, other: GapTracker) -> None:
+        """Add what another tracker saw (another part of the same file)."""
+        for key, ids in other.ids.items():
+            mine = self.ids.get(key)
+            if mine is None:
+                self.ids[key] = array("q", ids)
+            else:
+                mine.extend(ids)
+        for key, times in other.times.items():
+            kept = self.times.get(key)
+            if kept is None:
+                self.times[key] = array("d", times)
+            else:
+                kept.extend(times)
 
     def findings(self, analyzer: str, evidence: EvidenceFile) -> Iterator[Finding]:
         for raw, ids in sorted(self.ids.items(), key=lambda kv: _name(kv[0])):

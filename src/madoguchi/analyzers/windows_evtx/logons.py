@@ -87,10 +87,41 @@ def vpn_networks(
 class LogonTracker:
     """Aggregates logon events of one file into the ``logons`` section."""
 
-    def __init__(self, vpn_pools: Iterable[Any] = ()) -> None:
+    def __init__(self, vpn_pools: Iterable[Any] = (), *, max_sources: int = MAX_SOURCES) -> None:
         self.pairs: dict[tuple[str, str], _Pair] = {}
         self.omitted = 0
         self.vpn = vpn_networks(vpn_pools)
+        self.max_sources = max_sources
+
+    def merge(self, other: LogonTracker) -> None:
+        """Add what another tracker saw in a later part of the same file.
+
+        ``other`` should keep every source (``max_sources`` unbounded): then the merged
+        counts are exactly those of one tracker that saw both parts in order.
+        """
+        self.omitted += other.omitted
+        for key, theirs in other.pairs.items():
+            pair = self.pairs.get(key)
+            if pair is None:
+                pair = self.pairs[key] = _Pair(theirs.account, theirs.host)
+            pair.types.update(theirs.types)
+            pair.success += theirs.success
+            pair.failure += theirs.failure
+            pair.explicit += theirs.explicit
+            for when in (theirs.first, theirs.last):
+                if when is not None:
+                    if pair.first is None or when < pair.first:
+                        pair.first = when
+                    if pair.last is None or when > pair.last:
+                        pair.last = when
+            for source_key, src in theirs.sources.items():
+                source = pair.sources.get(source_key)
+                if source is None:
+                    if len(pair.sources) >= self.max_sources:
+                        continue
+                    source = pair.sources[source_key] = _Source(src.address, src.workstation)
+                source.count += src.count
+                source.failures += src.failures
 
     def observe(self, event: Mapping[str, Any], when: datetime | None) -> None:
         eid = event.get("EventID")
@@ -125,7 +156,7 @@ class LogonTracker:
             pair.types[logon_type] += 1
         source_key = (address, workstation)
         source = pair.sources.get(source_key)
-        if source is None and len(pair.sources) < MAX_SOURCES:
+        if source is None and len(pair.sources) < self.max_sources:
             source = pair.sources[source_key] = _Source(address, workstation)
         if source is not None:
             source.count += 1

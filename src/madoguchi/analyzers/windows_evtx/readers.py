@@ -46,9 +46,13 @@ def _sniff_json(evidence: EvidenceFile) -> bool:
 
 
 def _sniff_export(evidence: EvidenceFile) -> bool:
-    first = head_text(evidence).split("\n", 1)[0].rstrip("\r")
+    lines = head_text(evidence).splitlines()
+    first = lines[0] if lines else ""
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
-    header = next(csv.reader([first], delimiter=delimiter), [])
+    try:
+        header = next(csv.reader([first], delimiter=delimiter), [])
+    except csv.Error:  # not CSV at all (a stray NUL or carriage return in binary data)
+        return False
     return looks_like_export(header)
 
 
