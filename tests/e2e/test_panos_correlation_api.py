@@ -2,15 +2,20 @@
 
 Three organisations each report PAN-OS logs showing exploitation from overlapping
 attacker addresses; the desk's workspace shows the overlap; each organisation's
-feedback carries only its own data plus counts.
+feedback carries only its own data plus counts; the desk publishes an advisory listing
+the shared address and naming nobody; a fourth organisation's TAXII client reads only
+TLP:CLEAR objects.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
+import requests
+from taxii2client.v21 import Server, as_pages
 from tests.conftest import LiveServer
 
 from madoguchi.domain.organisation import OrgKind, Role
@@ -30,6 +35,9 @@ ADDRESSES = {
     "Org Gamma Inc.": [SHARED],
 }
 PASSWORD = "correct horse battery staple"
+OUTSIDER = "Org Delta Holdings"  # a member organisation that reported nothing
+TAG = "cve:CVE-2024-3400"
+CLEAR_MARKING = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
 
 
 @pytest.fixture
@@ -37,8 +45,8 @@ def tokens(live_server: LiveServer) -> dict[str, str]:
     made = {}
     with live_server.desk.uow_factory() as uow:
         desk_org = accounts.create_organisation(uow, None, "Desk", OrgKind.DESK)
-        people = [("desk", desk_org, Role.DESK_HANDLER)]
-        for name in ADDRESSES:
+        people = [("desk", desk_org, Role.DESK_HANDLER), ("desk2", desk_org, Role.DESK_HANDLER)]
+        for name in [*ADDRESSES, OUTSIDER]:
             org = accounts.create_organisation(uow, None, name, OrgKind.SYSTEM_OPERATOR)
             people.append((name, org, Role.REPORTER))
         for key, org, role in people:
@@ -57,9 +65,8 @@ def _client(server: LiveServer, token: str) -> httpx.Client:
     )
 
 
-def test_three_organisations_report_and_get_their_own_feedback(
-    live_server: LiveServer, tokens: dict[str, str]
-) -> None:
+def _report_all(live_server: LiveServer, tokens: dict[str, str]) -> dict[str, int]:
+    """Each organisation reports its case and uploads its threat log; analysis runs."""
     case_of: dict[str, int] = {}
     for index, (name, addresses) in enumerate(ADDRESSES.items()):
         with _client(live_server, tokens[name]) as client:
@@ -88,6 +95,13 @@ def test_three_organisations_report_and_get_their_own_feedback(
             assert upload.status_code == 201, upload.text
     assert live_server.desk.inline_queue is not None
     live_server.desk.inline_queue.run_pending()
+    return case_of
+
+
+def test_three_organisations_report_and_get_their_own_feedback(
+    live_server: LiveServer, tokens: dict[str, str]
+) -> None:
+    case_of = _report_all(live_server, tokens)
 
     with _client(live_server, tokens["desk"]) as desk:
         ws = desk.get("/api/v1/workspace", params={"tag": "cve:CVE-2024-3400"}).json()
@@ -135,3 +149,117 @@ def test_three_organisations_report_and_get_their_own_feedback(
             assert SHARED in exported
             foreign = {ip for other, ips in ADDRESSES.items() if other != name for ip in ips}
             assert not (foreign - set(addresses)) & set(exported.split())
+
+
+class _Bearer(requests.auth.AuthBase):
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
+def _edit(desk: httpx.Client, advisory_id: int, observed_en: str, ids: list[int]) -> None:
+    body = {
+        "tlp": "clear",
+        "indicator_ids": ids,
+        "content": {
+            "title": {
+                "ja": "PAN-OS GlobalProtect の脆弱性 CVE-2024-3400 を悪用する攻撃",
+                "en": "Exploitation of PAN-OS GlobalProtect CVE-2024-3400",
+            },
+            "summary": {
+                "ja": "複数の組織で同じ攻撃元からの悪用が確認されています。",
+                "en": "Several organisations saw exploitation from the same addresses.",
+            },
+            "observed": {"ja": f"攻撃元 {SHARED} を確認。", "en": observed_en},
+        },
+    }
+    edited = desk.put(f"/api/v1/advisories/{advisory_id}", json=body)
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["status"] == "draft"
+
+
+def _not_public(client: httpx.Client, slug: str) -> bool:
+    return slug not in client.get("/advisories.atom").text and (
+        client.get(f"/advisories/{slug}").status_code == 404
+    )
+
+
+def _review_and_approve(desk: httpx.Client, second: httpx.Client, advisory_id: int) -> None:
+    assert desk.post(f"/api/v1/advisories/{advisory_id}/review").status_code == 200
+    # The author cannot approve their own draft; a second handler does.
+    assert desk.post(f"/api/v1/advisories/{advisory_id}/approve").status_code in (409, 422)
+    approved = second.post(f"/api/v1/advisories/{advisory_id}/approve")
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved"
+
+
+def test_advisory_lists_the_shared_address_and_taxii_serves_only_clear(
+    live_server: LiveServer, tokens: dict[str, str]
+) -> None:
+    _report_all(live_server, tokens)
+    with (
+        _client(live_server, tokens["desk"]) as desk,
+        _client(live_server, tokens["desk2"]) as second,
+    ):
+        draft = desk.post("/api/v1/advisories", json={"tag": TAG})
+        assert draft.status_code == 201, draft.text
+        advisory_id = draft.json()["id"]
+        candidates = {c["value"]: c for c in draft.json()["candidates"]}
+        assert {SHARED, "203.0.113.5", "192.0.2.200"} <= set(candidates)
+        shared = candidates[SHARED]
+        assert shared["tlp"] == "amber" and not shared["releasable"]
+        draft_text = json.dumps(draft.json()["content"], ensure_ascii=False)
+        assert all(name not in draft_text for name in ADDRESSES)
+
+        # The handler picks the still-AMBER shared address and slips an organisation's
+        # name into the text: the second handler's approval is refused, naming both fields.
+        slip = f"Org Beta Co., Ltd. and others saw {SHARED}."
+        _edit(desk, advisory_id, slip, [shared["id"]])
+        assert desk.post(f"/api/v1/advisories/{advisory_id}/review").status_code == 200
+        blocked = second.post(f"/api/v1/advisories/{advisory_id}/approve")
+        assert blocked.status_code == 422, blocked.text
+        problems = blocked.json()["problems"]
+        wheres = {p["where"] for p in problems}
+        assert "observed.en" in wheres, problems
+        assert any(w.startswith(f"indicators: {SHARED}") for w in wheres), problems
+        assert "Org Beta" not in json.dumps(problems)
+        assert desk.post(f"/api/v1/advisories/{advisory_id}/publish").status_code == 409
+        assert _not_public(desk, draft.json()["slug"])
+
+        # The desk releases the shared address to CLEAR and rewords the text.
+        released = desk.patch(f"/api/v1/indicators/{shared['id']}", json={"tlp": "clear"})
+        assert released.status_code == 200 and released.json()["tlp"] == "clear"
+
+        _edit(desk, advisory_id, f"Exploitation attempts came from {SHARED}.", [shared["id"]])
+        _review_and_approve(desk, second, advisory_id)
+        published = desk.post(f"/api/v1/advisories/{advisory_id}/publish")
+        assert published.status_code == 200, published.text
+        public_url = published.json()["public_url"]
+        slug = published.json()["slug"]
+
+    with httpx.Client(base_url=live_server.url, timeout=60) as anonymous:
+        for url in (public_url, f"{public_url}?lang=ja", f"/advisories/{slug}.json"):
+            page = anonymous.get(url)
+            assert page.status_code == 200, url
+            assert SHARED in page.text
+            assert "203.0.113.5" not in page.text and "192.0.2.200" not in page.text
+            assert all(name not in page.text for name in [*ADDRESSES, OUTSIDER])
+        assert slug in anonymous.get("/advisories.atom").text
+
+    # A fourth organisation reads the indicator collection over TAXII 2.1.
+    server = Server(f"{live_server.url}/taxii2/", auth=_Bearer(tokens[OUTSIDER]))
+    collections = {c.alias: c for c in server.default.collections}
+    objects: list[dict[str, Any]] = []
+    for alias in sorted(collections):
+        for envelope in as_pages(collections[alias].get_objects, per_request=3):
+            objects.extend(envelope.get("objects", []))
+    marked = [o for o in objects if o["type"] not in ("marking-definition", "identity")]
+    assert marked, "the outsider should at least see the published advisory"
+    assert all(o.get("object_marking_refs") == [CLEAR_MARKING] for o in marked), marked
+    patterns = " ".join(o.get("pattern", "") for o in objects)
+    assert SHARED in patterns
+    assert "203.0.113.5" not in patterns and "192.0.2.200" not in patterns
+    assert all(name not in json.dumps(objects) for name in [*ADDRESSES, OUTSIDER])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from madoguchi.web.api.v1 import cases, desk, evidence, indicators, taxii
+from madoguchi.web.api.v1 import advisories, cases, desk, evidence, indicators, taxii
 
 ROUTERS: tuple[APIRouter, ...] = (
+    advisories.router,
     cases.router,
     desk.router,
     evidence.router,
