@@ -27,8 +27,8 @@ run: $(RUN_STAMP)
 test: $(TEST_STAMP) system-deps lint typecheck unit
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check src tests bench tools
-	$(BIN)/ruff format --check src tests bench tools
+	$(BIN)/ruff check src tests bench tools fuzz
+	$(BIN)/ruff format --check src tests bench tools fuzz
 	$(BIN)/lint-imports
 
 typecheck: $(TEST_STAMP)

@@ -7,6 +7,7 @@ command -v mkfs.ext4 >/dev/null 2>&1 || missing+=(e2fsprogs)
 command -v mkntfs >/dev/null 2>&1 || missing+=(ntfs-3g)
 command -v qemu-img >/dev/null 2>&1 || missing+=(qemu-utils)
 command -v ewfacquirestream >/dev/null 2>&1 || missing+=(ewf-tools)
+[ -e /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || missing+=(fonts-ipafont-gothic)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from madoguchi.config import Settings
 from madoguchi.ports import Mailer, TaskQueue
-from madoguchi.services import analysis_runs, notifications
+from madoguchi.services import analysis_runs, leak_feed, leak_sites, notifications
 from madoguchi.services.clock import SystemClock
 from madoguchi.storage.blobs import FilesystemEvidenceStore
 from madoguchi.storage.sql.db import make_engine, make_session_factory
@@ -70,6 +70,8 @@ def job_handlers(desk: Desk) -> dict[str, JobHandler]:
         notifications.DESK_NEW_CASE: notifications.send_desk_notice,
         notifications.SHARED_MESSAGE: notifications.send_shared_message_notice,
         notifications.WELCOME: notifications.send_welcome,
+        leak_sites.MATCH_NOTICE: leak_sites.send_match_notice,
+        leak_feed.FETCH_JOB: leak_feed.fetch_job,
     }
     handlers: dict[str, JobHandler] = {
         name: partial(func, desk.uow_factory, desk.mailer, desk.settings.base_url)

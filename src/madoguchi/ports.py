@@ -6,20 +6,26 @@ Services receive a ``UnitOfWork`` (repositories sharing one transaction), a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Protocol
 
+from madoguchi.domain.advice import AdviceMemo, ChecklistTick
+from madoguchi.domain.advisory import Advisory, AdvisoryRevision
 from madoguchi.domain.audit import AuditEvent
 from madoguchi.domain.case import Case, CaseStatus
 from madoguchi.domain.evidence import Evidence
+from madoguchi.domain.findings import Stage
 from madoguchi.domain.hearing import HearingAnswer
+from madoguchi.domain.indicator import Indicator, IndicatorType, Sighting
+from madoguchi.domain.leak import ExfilItem, LeakMatch, LeakPost
 from madoguchi.domain.message import Message
 from madoguchi.domain.organisation import ApiToken, Membership, Organisation, User
 from madoguchi.domain.support import CaseLink, LoginLink, SupportItem
+from madoguchi.domain.tlp import TLP
 
 
 @dataclass(frozen=True)
@@ -121,9 +127,166 @@ class AuditRepo(Protocol):
     def recent(self, limit: int = 200) -> Sequence[AuditEvent]: ...
 
 
+@dataclass(frozen=True)
+class StoredSighting:
+    indicator_id: int
+    case_id: int
+    evidence_id: int | None = None
+    organisation_id: int | None = None
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    count: int = 1
+    stage: Stage | None = None
+    context: str = ""
+    analyzer: str = ""
+
+
+@dataclass(frozen=True)
+class AnalysisRecord:
+    """One analyzer's result document for one evidence file (one per analyzer version)."""
+
+    evidence_id: int
+    case_id: int
+    analyzer: str
+    analyzer_version: str
+    status: str
+    created_at: datetime
+    document: dict[str, Any] | None = None
+    findings: int = 0
+    warnings: int = 0
+    error: str = ""
+    finished_at: datetime | None = None
+    id: int | None = None
+
+
+class IndicatorRepo(Protocol):
+    def upsert(self, indicator: Indicator) -> Indicator: ...
+    def get(self, indicator_id: int) -> Indicator | None: ...
+    def find(self, kind: IndicatorType, value: str) -> Indicator | None: ...
+    def all(self, *, tag: str = "", limit: int = 10_000) -> Sequence[Indicator]: ...
+    def set_flags(
+        self,
+        indicator_id: int,
+        *,
+        false_positive: bool | None = None,
+        tlp: TLP | None = None,
+        tags: Iterable[str] | None = None,
+    ) -> None: ...
+    def add_sighting(self, sighting: StoredSighting) -> None: ...
+    def remove_sightings_of_evidence(self, evidence_id: int, analyzer: str) -> None: ...
+    def sightings(
+        self, *, case_ids: Iterable[int] | None = None, indicator_ids: Iterable[int] | None = None
+    ) -> list[Sighting]: ...
+    def add_marker(self, case_id: int, kind: str, value: str, source: str = "") -> None: ...
+    def markers(self, case_ids: Iterable[int] | None = None) -> list[tuple[int, str, str]]: ...
+
+
+class AnalysisRepo(Protocol):
+    def save(self, record: AnalysisRecord) -> None: ...
+    def for_case(self, case_id: int) -> list[AnalysisRecord]: ...
+    def for_evidence(self, evidence_id: int) -> list[AnalysisRecord]: ...
+
+
 # --- advisories (issue 7): AdvisoryRepo protocol goes here ---
 
+
+@dataclass(frozen=True)
+class DatedIndicator:
+    """An indicator with the time it entered the store (TAXII ``date_added``)."""
+
+    indicator: Indicator
+    added: datetime
+
+
+@dataclass(frozen=True)
+class DatedSighting:
+    sighting: Sighting
+    added: datetime
+    id: int
+
+
+@dataclass(frozen=True)
+class IndicatorScope:
+    """Which indicators a reader may receive: any level in ``levels``; a level in
+    ``case_levels`` only for indicators seen in (or taken from) one of ``case_ids``.
+    ``kinds`` limits the indicator types (empty: all). False positives never leave."""
+
+    levels: frozenset[TLP]
+    case_levels: frozenset[TLP] = frozenset()
+    case_ids: tuple[int, ...] = ()
+    kinds: tuple[IndicatorType, ...] = ()
+
+
+#: A position in a stream ordered by (time added, id): rows after it are returned.
+StreamPosition = tuple[datetime, int]
+
+
+class AdvisoryRepo(Protocol):
+    def add(self, advisory: Advisory) -> Advisory: ...
+    def get(self, advisory_id: int) -> Advisory | None: ...
+    def by_slug(self, slug: str) -> Advisory | None: ...
+    def list(self) -> Sequence[Advisory]: ...
+    def save(self, advisory: Advisory) -> None: ...
+    def add_revision(self, revision: AdvisoryRevision) -> AdvisoryRevision: ...
+    def revisions(self, advisory_id: int) -> Sequence[AdvisoryRevision]: ...
+    def published(self) -> Sequence[tuple[Advisory, AdvisoryRevision]]: ...
+    # Read-only views of the indicator store and the cases, for drafting and checking.
+    def dated_indicators(self, indicator_ids: Iterable[int]) -> Sequence[DatedIndicator]: ...
+    def indicator_ids_for_cases(self, case_ids: Iterable[int]) -> Sequence[int]: ...
+    def indicator_ids_with_tag(self, tag: str) -> Sequence[int]: ...
+    def case_ids_for_indicators(self, indicator_ids: Iterable[int]) -> Sequence[int]: ...
+    def case_ids_for_tag(self, tag: str) -> Sequence[int]: ...
+    def party_names(self, case_ids: Iterable[int]) -> tuple[set[str], set[str]]: ...
+    def party_case_ids(self, organisation_ids: Iterable[int]) -> Sequence[int]: ...
+    def indicator_stream(
+        self, scope: IndicatorScope, after: StreamPosition | None, limit: int
+    ) -> Sequence[DatedIndicator]: ...
+    def sighting_stream(
+        self,
+        scope: IndicatorScope,
+        cases: Sequence[int] | None,
+        after: StreamPosition | None,
+        limit: int,
+    ) -> Sequence[DatedSighting]: ...
+
+
 # --- leaks and advice (issue 8): LeakRepo and AdviceRepo protocols go here ---
+
+
+class LeakRepo(Protocol):
+    def add_post(self, post: LeakPost) -> tuple[LeakPost, bool]: ...
+    def get_post(self, post_id: int) -> LeakPost | None: ...
+    def posts(self, *, limit: int = 500, offset: int = 0) -> Sequence[LeakPost]: ...
+    def posts_by_ids(self, post_ids: Iterable[int]) -> Mapping[int, LeakPost]: ...
+    def count_posts(self) -> int: ...
+    def add_match(self, match: LeakMatch) -> LeakMatch | None: ...
+    def get_match(self, match_id: int) -> LeakMatch | None: ...
+    def matches(
+        self, *, case_id: int | None = None, organisations_only: bool = False
+    ) -> Sequence[LeakMatch]: ...
+    def update_match(self, match: LeakMatch) -> None: ...
+    def exfil_items(self, case_id: int) -> Sequence[ExfilItem]: ...
+    def get_exfil(self, item_id: int) -> ExfilItem | None: ...
+    def save_exfil(self, item: ExfilItem) -> ExfilItem: ...
+    def remove_exfil(self, item_id: int) -> None: ...
+
+
+class AdviceRepo(Protocol):
+    def ticks(self, case_id: int) -> Sequence[ChecklistTick]: ...
+    def set_tick(self, tick: ChecklistTick) -> None: ...
+    def add_memo(self, memo: AdviceMemo) -> AdviceMemo: ...
+    def get_memo(self, memo_id: int) -> AdviceMemo | None: ...
+    def memos(self, case_id: int) -> Sequence[AdviceMemo]: ...
+    def update_memo(self, memo: AdviceMemo) -> None: ...
+
+
+# --- hardening (issue 10): the audit hash chain ---
+class AuditChainRepo(Protocol):
+    def lock_tail(self) -> str | None: ...
+    def walk(self, after_id: int = 0, limit: int = 1000) -> Sequence[AuditEvent]: ...
+    def trail(
+        self, organisation_id: int, after_id: int = 0, limit: int = 1000
+    ) -> Sequence[AuditEvent]: ...
 
 
 class UnitOfWork(Protocol):
@@ -154,9 +317,24 @@ class UnitOfWork(Protocol):
     @property
     def desk_settings(self) -> DeskSettingsRepo: ...
 
+    @property
+    def indicators(self) -> IndicatorRepo: ...
+    @property
+    def analysis(self) -> AnalysisRepo: ...
+
     # --- advisories (issue 7): the advisories property goes here ---
+    @property
+    def advisories(self) -> AdvisoryRepo: ...
 
     # --- leaks and advice (issue 8): the leaks and advice properties go here ---
+    @property
+    def leaks(self) -> LeakRepo: ...
+    @property
+    def advice(self) -> AdviceRepo: ...
+
+    # --- hardening (issue 10): the audit chain property ---
+    @property
+    def audit_chain(self) -> AuditChainRepo: ...
 
     def commit(self) -> None: ...
     def rollback(self) -> None: ...

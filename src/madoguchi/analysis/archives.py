@@ -362,12 +362,12 @@ class _CountingReader:
 def _read_zip(ex: _Expansion, archive: Path, folder: Path, label: str) -> Iterator[ExpansionItem]:
     try:
         zf = pyzipper.AESZipFile(archive)
-    except (pyzipper.BadZipFile, OSError, ValueError, EOFError) as error:
+    except (pyzipper.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
         raise ArchiveError(f"damaged zip archive: {error}", where=label) from error
     with zf:
         for info in zf.infolist():
             name = _zip_name(info)
-            if info.is_dir():
+            if info.filename.endswith("/"):  # a directory (is_dir() fails on an empty name)
                 continue
             try:
                 yield _zip_member(ex, zf, info, name, folder, label)
@@ -416,7 +416,7 @@ def _open_zip_member(ex: _Expansion, zf: Any, info: Any, name: str, label: str) 
     if not info.flag_bits & 0x1:
         try:
             handle: IO[bytes] = zf.open(info)
-        except (pyzipper.BadZipFile, NotImplementedError, OSError, zlib.error) as error:
+        except (pyzipper.BadZipFile, NotImplementedError, OSError, zlib.error, ValueError) as error:
             raise ArchiveError(f"member {name!r} cannot be read: {error}", where=label) from error
         return handle
     if not ex.passwords:
@@ -426,7 +426,7 @@ def _open_zip_member(ex: _Expansion, zf: Any, info: Any, name: str, label: str) 
             handle = zf.open(info, pwd=password.encode("utf-8"))
         except RuntimeError:
             continue
-        except (pyzipper.BadZipFile, NotImplementedError, OSError, zlib.error) as error:
+        except (pyzipper.BadZipFile, NotImplementedError, OSError, zlib.error, ValueError) as error:
             raise ArchiveError(f"member {name!r} cannot be read: {error}", where=label) from error
         return handle
     raise ArchiveError(f"wrong password for encrypted member {name!r}", where=label)

@@ -35,6 +35,7 @@ BUILTIN: tuple[str, ...] = (
     "madoguchi.analyzers.linux_auth:LinuxAuthAnalyzer",
     "madoguchi.analyzers.disk:DiskImageAnalyzer",
     "madoguchi.analyzers.disk:TriageCollectionAnalyzer",
+    "madoguchi.analyzers.netflow:FlowLogAnalyzer",
 )
 
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, cast
 
 from charset_normalizer import from_bytes
+
+from madoguchi.domain.errors import InputFormatError
 
 MAX_LINE = 1024 * 1024
 _SAMPLE = 256 * 1024
@@ -71,8 +74,18 @@ def iter_lines(
     """Yield ``(line_number, text)`` for each line, without the line ending.
 
     Lines longer than ``max_line`` characters are cut and reported through
-    ``on_long_line(line_number)``; memory stays bounded by ``max_line``.
+    ``on_long_line(line_number)``; memory stays bounded by ``max_line``. Damaged or
+    truncated gzip data ends the lines with an ``InputFormatError``.
     """
+    try:
+        yield from _read_lines(path, on_long_line, max_line)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+        raise InputFormatError(f"damaged gzip data: {error}", where=path.name) from error
+
+
+def _read_lines(
+    path: Path, on_long_line: Callable[[int], None] | None, max_line: int
+) -> Iterator[tuple[int, str]]:
     with open_maybe_gzip(path) as raw:
         sample = raw.read(_SAMPLE)
         encoding = detect_encoding(sample)

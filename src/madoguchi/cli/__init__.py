@@ -17,6 +17,10 @@ COMMAND_MODULES = (
     "madoguchi.cli.serve_cmd",
     "madoguchi.cli.analyze_cmd",
     "madoguchi.cli.hunt_cmd",
+    "madoguchi.cli.leaks_cmd",
+    "madoguchi.cli.audit_cmd",
+    "madoguchi.cli.doctor_cmd",
+    "madoguchi.cli.backup_cmd",
 )
 
 

@@ -24,3 +24,6 @@ class AuditEvent:
     organisation_id: int | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     ip: str | None = None
+    #: hash chain (tamper evidence): the previous entry's ``entry_hash`` and this one's
+    prev_hash: str | None = None
+    entry_hash: str | None = None

@@ -173,47 +173,70 @@ def import_event(
     result = ImportResult()
     try:
         data = json.loads(document) if isinstance(document, str | bytes) else document
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         result.problems.append(ImportProblem("event", f"not JSON: {error}"))
         return result
     event = data.get("Event", data) if isinstance(data, Mapping) else None
     if not isinstance(event, Mapping):
         result.problems.append(ImportProblem("event", "no MISP event found"))
         return result
-    event_tlp = _tlp(event.get("Tag", ())) or default_tlp
+    event_tlp = _tlp(_items(event.get("Tag"))) or default_tlp
     origin = source or IndicatorSource(SourceKind.FEED, f"misp:{event.get('info', '')}"[:120])
-    attributes = list(event.get("Attribute", ()))
-    for obj in event.get("Object", ()):
-        attributes.extend(obj.get("Attribute", ()))
+    attributes = _items(event.get("Attribute"))
+    for obj in _items(event.get("Object")):
+        if isinstance(obj, Mapping):
+            attributes.extend(_items(obj.get("Attribute")))
     for number, attribute in enumerate(attributes, start=1):
+        if not isinstance(attribute, Mapping):
+            result.problems.append(ImportProblem(f"attribute {number}", "not a JSON object"))
+            continue
         where = f"attribute {attribute.get('uuid') or number}"
-        kind = str(attribute.get("type", ""))
-        value = str(attribute.get("value", ""))
-        if not _truthy(attribute.get("to_ids", True)) and kind != "text":
-            result.problems.append(ImportProblem(where, f"{kind} {value!r} not marked to_ids"))
-            continue
-        pairs = _pairs(kind, value)
-        if pairs is None:
-            result.problems.append(ImportProblem(where, f"MISP type {kind!r} is not read"))
-            continue
-        tags = attribute.get("Tag", ())
-        for indicator_type, part in pairs:
-            try:
-                result.indicators.append(
-                    make_indicator(
-                        indicator_type,
-                        part,
-                        tlp=_tlp(tags) or event_tlp,
-                        source=origin,
-                        tags=_tag_names(tags),
-                        description=str(attribute.get("comment") or ""),
-                        first_seen=_time(attribute.get("first_seen")),
-                        last_seen=_time(attribute.get("last_seen")),
-                    )
-                )
-            except ValidationError as error:
-                result.problems.append(ImportProblem(where, error.message))
+        try:
+            _import_attribute(attribute, where, event_tlp, origin, result)
+        except (TypeError, AttributeError, ValueError, OverflowError, RecursionError) as error:
+            # a field of the wrong JSON type (a number where a list belongs, ...)
+            result.problems.append(ImportProblem(where, f"malformed attribute: {error}"))
     return result
+
+
+def _items(value: object) -> list[Any]:
+    """A JSON list as a list; anything else (missing, a number, an object) as empty."""
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _import_attribute(
+    attribute: Mapping[str, Any],
+    where: str,
+    event_tlp: TLP,
+    origin: IndicatorSource,
+    result: ImportResult,
+) -> None:
+    kind = str(attribute.get("type", ""))
+    value = str(attribute.get("value", ""))
+    if not _truthy(attribute.get("to_ids", True)) and kind != "text":
+        result.problems.append(ImportProblem(where, f"{kind} {value!r} not marked to_ids"))
+        return
+    pairs = _pairs(kind, value)
+    if pairs is None:
+        result.problems.append(ImportProblem(where, f"MISP type {kind!r} is not read"))
+        return
+    tags = _items(attribute.get("Tag"))
+    for indicator_type, part in pairs:
+        try:
+            result.indicators.append(
+                make_indicator(
+                    indicator_type,
+                    part,
+                    tlp=_tlp(tags) or event_tlp,
+                    source=origin,
+                    tags=_tag_names(tags),
+                    description=str(attribute.get("comment") or ""),
+                    first_seen=_time(attribute.get("first_seen")),
+                    last_seen=_time(attribute.get("last_seen")),
+                )
+            )
+        except ValidationError as error:
+            result.problems.append(ImportProblem(where, error.message))
 
 
 def _pairs(kind: str, value: str) -> list[tuple[IndicatorType | None, str]] | None:

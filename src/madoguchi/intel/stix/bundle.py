@@ -173,7 +173,7 @@ def import_bundle(
     result = ImportResult()
     try:
         data = json.loads(bundle) if isinstance(bundle, str | bytes) else bundle
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         result.problems.append(ImportProblem("bundle", f"not JSON: {error}"))
         return result
     if not isinstance(data, Mapping) or not isinstance(data.get("objects"), list):
@@ -189,34 +189,47 @@ def import_bundle(
         if kind not in ("indicator", "vulnerability", "attack-pattern"):
             continue
         where = str(obj.get("id", kind))
-        if obj.get("revoked"):
-            result.problems.append(ImportProblem(where, "revoked; not imported"))
-            continue
-        levels = [
-            tlp_of_marking(str(ref), definitions) for ref in obj.get("object_marking_refs", ())
-        ]
-        known = [level for level in levels if level is not None]
-        options: dict[str, Any] = {
-            "tlp": most_restrictive(known) if known else default_tlp,
-            "source": origin,
-            "confidence": int(obj.get("confidence", 50)),
-            "tags": [str(label) for label in obj.get("labels", ())],
-            "description": str(obj.get("description", "")),
-        }
-        for pair in _values(obj, result, where):
-            try:
-                result.indicators.append(
-                    make_indicator(
-                        pair[0],
-                        pair[1],
-                        first_seen=_time(obj.get("valid_from")),
-                        expires_at=_time(obj.get("valid_until")),
-                        **options,
-                    )
-                )
-            except ValidationError as error:
-                result.problems.append(ImportProblem(where, error.message))
+        try:
+            _import_object(obj, where, definitions, origin, default_tlp, result)
+        except (TypeError, AttributeError, ValueError, OverflowError, RecursionError) as error:
+            # a field of the wrong JSON type (a number where a list belongs, ...)
+            result.problems.append(ImportProblem(where, f"malformed {kind}: {error}"))
     return result
+
+
+def _import_object(
+    obj: Mapping[str, Any],
+    where: str,
+    definitions: Mapping[str, Any],
+    origin: IndicatorSource,
+    default_tlp: TLP,
+    result: ImportResult,
+) -> None:
+    if obj.get("revoked"):
+        result.problems.append(ImportProblem(where, "revoked; not imported"))
+        return
+    levels = [tlp_of_marking(str(ref), definitions) for ref in obj.get("object_marking_refs", ())]
+    known = [level for level in levels if level is not None]
+    options: dict[str, Any] = {
+        "tlp": most_restrictive(known) if known else default_tlp,
+        "source": origin,
+        "confidence": int(obj.get("confidence", 50)),
+        "tags": [str(label) for label in obj.get("labels", ())],
+        "description": str(obj.get("description", "")),
+    }
+    for pair in _values(obj, result, where):
+        try:
+            result.indicators.append(
+                make_indicator(
+                    pair[0],
+                    pair[1],
+                    first_seen=_time(obj.get("valid_from")),
+                    expires_at=_time(obj.get("valid_until")),
+                    **options,
+                )
+            )
+        except ValidationError as error:
+            result.problems.append(ImportProblem(where, error.message))
 
 
 def _values(

@@ -166,6 +166,9 @@ audit_events = Table(
     Column("organisation_id", Integer),
     Column("detail", JsonType, nullable=False, default=dict),
     Column("ip", String(64)),
+    # hardening (issue 10): tamper-evident hash chain, see services/audit.py
+    Column("prev_hash", String(64), index=True, unique=True),
+    Column("entry_hash", String(64)),
 )
 
 reference_counters = Table(
@@ -343,4 +346,142 @@ case_markers = Table(
     Column("value", String(300), nullable=False),
     Column("source", String(64), nullable=False, default=""),
     UniqueConstraint("case_id", "kind", "value", name="uq_case_markers_case_kind_value"),
+)
+
+# --- advisories (issue 7) ---------------------------------------------------------------------
+
+advisories = Table(
+    "advisories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(120), nullable=False, unique=True),
+    Column("status", String(16), nullable=False, index=True),
+    Column("tlp", StrEnumType(TLP), nullable=False),
+    Column("content", JsonType, nullable=False),
+    Column("case_ids", JsonType, nullable=False, default=list),
+    Column("indicator_ids", JsonType, nullable=False, default=list),
+    Column("source", String(300), nullable=False, default=""),
+    Column("created_by", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("updated_by", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("review_requested_by", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("approved_by", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("approved_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("published_at", UtcDateTime),
+    Column("revision", Integer, nullable=False, default=0),
+)
+
+advisory_revisions = Table(
+    "advisory_revisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "advisory_id", ForeignKey("advisories.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("number", Integer, nullable=False),
+    Column("content", JsonType, nullable=False),
+    Column("indicators", JsonType, nullable=False, default=list),
+    Column("published_at", UtcDateTime, nullable=False),
+    Column("published_by", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("approved_by", ForeignKey("users.id", ondelete="SET NULL")),
+    UniqueConstraint("advisory_id", "number", name="uq_advisory_revisions_number"),
+)
+
+# --- leaks and advice (issue 8) -------------------------------------------------------------
+
+leak_posts = Table(
+    "leak_posts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("source", String(32), nullable=False),
+    Column("post_title", Text, nullable=False),
+    Column("group_name", String(200), nullable=False, default=""),
+    Column("discovered", UtcDateTime),
+    Column("published", UtcDateTime),
+    Column("post_url", Text, nullable=False, default=""),
+    Column("website", String(500), nullable=False, default=""),
+    Column("country", String(8), nullable=False, default=""),
+    Column("description", Text, nullable=False, default=""),
+    Column("activity", String(200), nullable=False, default=""),
+    Column("imported_at", UtcDateTime, nullable=False),
+)
+
+leak_matches = Table(
+    "leak_matches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("post_id", ForeignKey("leak_posts.id", ondelete="CASCADE"), nullable=False),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), index=True),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE")),
+    Column("matched_name", String(300), nullable=False),
+    Column("matched_on", String(16), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("shared_with", JsonType, nullable=False, default=list),
+    Column("reviewed_by", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("reviewed_at", UtcDateTime),
+    Column("note", Text, nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+exfil_items = Table(
+    "exfil_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("key", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("confidence", Integer, nullable=False),
+    Column("tool", String(64), nullable=False, default=""),
+    Column("hosts", JsonType, nullable=False, default=list),
+    Column("accounts", JsonType, nullable=False, default=list),
+    Column("sources", JsonType, nullable=False, default=list),
+    Column("destinations", JsonType, nullable=False, default=list),
+    Column("filters", JsonType, nullable=False, default=list),
+    Column("bytes", BigInteger),
+    Column("first_seen", UtcDateTime),
+    Column("last_seen", UtcDateTime),
+    Column("evidence", JsonType, nullable=False, default=list),
+    Column("state", String(16), nullable=False),
+    Column("shared_with", JsonType, nullable=False, default=list),
+    Column("personal_data", Boolean, nullable=False, default=False),
+    Column("reviewed_by", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("reviewed_at", UtcDateTime),
+    Column("note", Text, nullable=False, default=""),
+    UniqueConstraint("case_id", "key", name="uq_exfil_items_case_key"),
+)
+
+playbook_checks = Table(
+    "playbook_checks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("playbook_id", String(64), nullable=False),
+    Column("item_id", String(64), nullable=False),
+    Column("checked", Boolean, nullable=False),
+    Column("checked_by", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("checked_at", UtcDateTime),
+    UniqueConstraint("case_id", "playbook_id", "item_id", name="uq_playbook_checks_item"),
+)
+
+advice_memos = Table(
+    "advice_memos",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("lang", String(8), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("intro", Text, nullable=False, default=""),
+    Column("sections", JsonType, nullable=False, default=list),
+    Column("values", JsonType, nullable=False, default=dict),
+    Column("html", Text, nullable=False),
+    Column("created_by", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("shared_with", JsonType, nullable=False, default=list),
+    Column("message_id", ForeignKey("messages.id", ondelete="SET NULL")),
+    Column("pdf_evidence_id", ForeignKey("evidence.id", ondelete="SET NULL")),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("shared_at", UtcDateTime),
 )

@@ -6,6 +6,9 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from madoguchi.storage.sql.advice_repo import SqlAdviceRepo
+from madoguchi.storage.sql.advisory_repo import SqlAdvisoryRepo
+from madoguchi.storage.sql.audit_chain_repo import SqlAuditChainRepo
 from madoguchi.storage.sql.case_repos import (
     SqlCaseLinkRepo,
     SqlDeskSettingsRepo,
@@ -15,6 +18,7 @@ from madoguchi.storage.sql.case_repos import (
     SqlSupportRepo,
 )
 from madoguchi.storage.sql.indicator_repo import SqlAnalysisRepo, SqlIndicatorRepo
+from madoguchi.storage.sql.leak_repo import SqlLeakRepo
 from madoguchi.storage.sql.repos import (
     SqlAuditRepo,
     SqlCaseRepo,
@@ -46,7 +50,12 @@ class SqlUnitOfWork:
         self.indicators = SqlIndicatorRepo(self.session)
         self.analysis = SqlAnalysisRepo(self.session)
         # --- advisories (issue 7): self.advisories = ... goes here ---
+        self.advisories = SqlAdvisoryRepo(self.session)
         # --- leaks and advice (issue 8): self.leaks = ..., self.advice = ... go here ---
+        self.leaks = SqlLeakRepo(self.session)
+        self.advice = SqlAdviceRepo(self.session)
+        # --- hardening (issue 10): the audit hash chain ---
+        self.audit_chain = SqlAuditChainRepo(self.session)
 
     def __enter__(self) -> SqlUnitOfWork:
         return self
