@@ -226,3 +226,51 @@ def test_reporters_cannot_assemble_review_or_read_other_cases(desk: Desk) -> Non
             exfiltration.case_picture(uow, other, world.case_a)
         with pytest.raises(ValidationError):
             exfiltration.review_item(uow, handler, world.case_a, 999_999, ReviewState.CONFIRMED)
+
+
+def _share_reads(files: int, share: str, account: str) -> bytes:
+    """Detailed file share events (5145) as a file server logs a bulk read."""
+    events = [
+        event(
+            1000 + i,
+            f"2024-04-12T00:{i // 60:02d}:{i % 60:02d}Z",
+            5145,
+            "Security",
+            {
+                "SubjectUserName": account,
+                "SubjectDomainName": "EXAMPLE",
+                "IpAddress": "10.0.0.15",
+                "ShareName": f"\\\\*\\{share}",
+                "RelativeTargetName": f"経理\\2024\\invoice-{i:04d}.xlsx",
+                "AccessMask": "0x120089",
+                "AccessList": "%%1538 %%1541 %%4416 %%4419 %%4423",
+            },
+            HOST,
+        )
+        for i in range(files)
+    ]
+    return jsonl(events)
+
+
+def test_bulk_reads_from_a_file_share_become_a_share_item(desk: Desk) -> None:
+    world = build_world(desk)
+    evidence_id = upload_and_analyse(
+        desk, world, _share_reads(140, "Finance", "svc_backup"), "Security-fs01.jsonl"
+    )
+    # The same account reading a handful of files, and the IPC$ pipe traffic every client
+    # makes, are ordinary and stay out of the picture.
+    upload_and_analyse(desk, world, _share_reads(20, "HR", "svc_backup"), "Security-fs02.jsonl")
+    upload_and_analyse(desk, world, _share_reads(140, "IPC$", "user3"), "Security-fs03.jsonl")
+    handler = actor(desk, world, "desk_handler")
+    with desk.uow_factory() as uow:
+        items = exfiltration.assemble_case(uow, handler, world.case_a)
+        uow.commit()
+    shares = [i for i in items if i.kind is ExfilKind.SHARE]
+    assert len(shares) == 1, [i.summary for i in items]
+    item = shares[0]
+    assert item.sources[0] == "\\\\*\\Finance"
+    assert any(s.endswith("invoice-0000.xlsx") for s in item.sources[1:])
+    assert item.summary.startswith("at least 100 files")
+    assert item.hosts == [HOST] and item.destinations == ["10.0.0.15"]
+    assert item.accounts and "svc_backup" in item.accounts[0]
+    assert item.evidence[0].evidence_id == evidence_id

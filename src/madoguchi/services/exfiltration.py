@@ -10,8 +10,8 @@ Built from the analyzers' result documents of the case:
 - large outbound transfers found in firewall / proxy / flow logs (the ``netflow``
   analyzer's findings);
 - S3 object download bursts (CloudTrail ``GetObject`` and S3 server access logs);
-- file-share access (the ``netflow`` analyzer reads nothing of that; the event-log
-  share-access findings are used when present).
+- bulk reads from file shares: the event-log correlation of detailed share access
+  (Security 5145, many different files read by one account on one share within an hour).
 
 The desk confirms or rejects each item (its review survives a re-assembly: items are
 keyed). Confirmed items the desk shares make the "possibly leaked" list a reporter sees.
@@ -38,7 +38,8 @@ from madoguchi.services.cases import load_case
 PROCESS_PREFIX = "Process created: "
 CLOUD_BURST_RULES = frozenset({"cloudtrail.getobject-burst", "s3log.download-burst"})
 TRANSFER_RULES = frozenset({"netflow.large-outbound"})
-SHARE_RULES = frozenset({"netflow.share-read"})
+# The event-log correlation "bulk read from a file share" (rules/exfiltration/share_bulk_read.yml).
+SHARE_RULES = frozenset({"a20fbe2a-35ef-41ca-a3bc-d470c0ffd0d5"})
 MEGA_DNS_RULE = "b479adc8-98c4-5adb-8580-7773fa0a114f"
 
 
@@ -255,12 +256,15 @@ def _collect_findings(
             draft.add(_values(details, "application"), draft.filters)
         elif rule in SHARE_RULES:
             size = None
-            share = str(details.get("share") or "")
-            key = f"share|{account}|{share}"
-            draft = drafts.setdefault(
-                key, _Draft(ExfilKind.SHARE, "", f"share {share} read by {account or '?'}", 40)
-            )
-            draft.add([share], draft.sources)
+            group = details.get("group") or {}
+            share = str(group.get("ShareName") or "")
+            files = details.get("value_count")  # distinct files in the busiest window
+            key = f"share|{account.lower()}|{share.lower()}"
+            summary = f"at least {files or 'many'} files on {share or '?'} read by {account or '?'}"
+            draft = drafts.setdefault(key, _Draft(ExfilKind.SHARE, "", summary, 50))
+            samples = [f"{share}\\{v}" for v in _values(details, "values")[:20]]
+            draft.add([share, *samples], draft.sources)
+            draft.add([source_ip], draft.destinations)
         elif rule == MEGA_DNS_RULE:
             size = None
             host = str(finding.get("host") or "")
