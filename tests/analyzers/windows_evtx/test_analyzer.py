@@ -89,7 +89,7 @@ def test_rule_pack_metadata() -> None:
             assert all(r.startswith("https://") for r in doc["references"]), file
             assert any(t.startswith("attack.t") for t in doc["tags"]), file
             detections += "detection" in doc
-    assert 60 <= detections <= 120
+    assert 100 <= detections <= 250
     ctx = AnalysisContext(analyzer="windows-evtx")
     EvtxAnalyzer().prepare(ctx)
     assert ctx.rules_not_loaded == []

