@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint typecheck unit browser system-deps bench i18n clean
+.PHONY: run test lint typecheck unit faults browser system-deps bench i18n clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ typecheck: $(TEST_STAMP)
 
 unit: $(TEST_STAMP)
 	$(BIN)/pytest
+
+## Fault tests only (worker kill, upload interruption, database reconnect; PostgreSQL and Redis)
+faults: $(TEST_STAMP)
+	$(BIN)/pytest tests/faults
 
 ## Debian packages the tests need (chromium for the browser tests)
 system-deps:

@@ -126,3 +126,21 @@ def _upload(desk: Desk, uow: object, actor: object, case_id: int, name: str) -> 
     result = evidence.attach_evidence(uow, desk.store, actor, case_id, blob, name)  # type: ignore[arg-type]
     assert result.evidence.id is not None
     return result.evidence.id
+
+
+def leaks_for(role: str, world: World, body: str, *, own_case_b: bool) -> list[str]:
+    """What ``body`` shows that ``role`` must not see (nothing for the desk)."""
+    if role in {"desk_admin", "desk_handler"}:
+        return []
+    leaks = []
+    if VICTIM_NAME in body:
+        leaks.append("hidden victim name")
+    if world.internal_note in body:
+        leaks.append("internal note")
+    if OTHER_NAME in body and role != "other_reporter":
+        leaks.append("another organisation's name")
+    if VENDOR_NAME in body and role == "other_reporter":
+        leaks.append("another organisation's name")
+    if world.other_case_title in body and not own_case_b:
+        leaks.append("another organisation's case")
+    return leaks

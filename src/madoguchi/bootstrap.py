@@ -15,10 +15,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from madoguchi.config import Settings
-from madoguchi.ports import Mailer, TaskQueue
+from madoguchi.ports import EvidenceStore, Mailer, TaskQueue
 from madoguchi.services import analysis_runs, leak_feed, leak_sites, notifications
 from madoguchi.services.clock import SystemClock
-from madoguchi.storage.blobs import FilesystemEvidenceStore
+from madoguchi.storage.evidence_stores import build_evidence_store
 from madoguchi.storage.sql.db import make_engine, make_session_factory
 from madoguchi.storage.sql.uow import SqlUnitOfWorkFactory
 from madoguchi.tasks.celery_app import CeleryTaskQueue, make_celery
@@ -37,7 +37,7 @@ class Desk:
     uow_factory: SqlUnitOfWorkFactory
     mailer: Mailer
     queue: TaskQueue
-    store: FilesystemEvidenceStore
+    store: EvidenceStore
     clock: SystemClock = field(default_factory=SystemClock)
     handlers: dict[str, JobHandler] = field(default_factory=dict)
 
@@ -91,7 +91,11 @@ def build_desk(settings: Settings, *, mailer: Mailer | None = None) -> Desk:
     handlers: dict[str, JobHandler] = {}
     queue: TaskQueue
     if settings.broker_url:
-        queue = CeleryTaskQueue(make_celery(settings.broker_url, handlers))
+        queue = CeleryTaskQueue(
+            make_celery(
+                settings.broker_url, handlers, visibility_timeout=settings.job_visibility_timeout
+            )
+        )
     else:
         queue = InlineTaskQueue(engine, handlers)
     desk = Desk(
@@ -101,7 +105,7 @@ def build_desk(settings: Settings, *, mailer: Mailer | None = None) -> Desk:
         uow_factory=SqlUnitOfWorkFactory(session_factory),
         mailer=mailer or build_mailer(settings),
         queue=queue,
-        store=FilesystemEvidenceStore(settings.effective_evidence_dir),
+        store=build_evidence_store(settings),
         handlers=handlers,
     )
     # The queue holds the same dict, so handlers added here are the ones it runs.

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SECRET_FIELDS = frozenset({"secret_key", "smtp_password"})
+SECRET_FIELDS = frozenset({"secret_key", "smtp_password", "evidence_secret_key"})
 LANGUAGES = ("ja", "en")
 
 
@@ -30,6 +30,21 @@ class Settings(BaseSettings):
     evidence_dir: Path | None = Field(
         default=None, description="Evidence store (default data/evidence)"
     )
+    evidence_url: str = Field(
+        default="",
+        description="s3://bucket/prefix of an S3-compatible store; empty uses evidence_dir",
+    )
+    evidence_endpoint_url: str = Field(
+        default="", description="S3 endpoint, e.g. https://s3.example.org (empty: AWS)"
+    )
+    evidence_region: str = ""
+    evidence_access_key: str = ""
+    evidence_secret_key: SecretStr = SecretStr("")
+    evidence_cache_dir: Path | None = Field(
+        default=None,
+        description="Local copies of S3 evidence for analyzers (default data/evidence-cache)",
+    )
+    evidence_cache_max_bytes: int = 20 * 1024**3
     secret_key: SecretStr = Field(
         default=SecretStr(""),
         description="Signs session cookies; generated into the data dir when empty",
@@ -44,6 +59,12 @@ class Settings(BaseSettings):
     mail_from: str = "madoguchi@localhost"
     broker_url: str = Field(
         default="", description="Celery broker (redis://...); empty runs jobs inline"
+    )
+    job_visibility_timeout: int = Field(
+        default=6 * 3600,
+        ge=1,
+        description="Seconds before Redis gives a dead worker's job to another worker;"
+        " longer than the longest job",
     )
     inline_worker: bool = Field(
         default=True, description="Run an in-process job worker in the web server"
@@ -69,6 +90,10 @@ class Settings(BaseSettings):
     @property
     def effective_evidence_dir(self) -> Path:
         return self.evidence_dir or self.data_dir / "evidence"
+
+    @property
+    def effective_evidence_cache_dir(self) -> Path:
+        return self.evidence_cache_dir or self.data_dir / "evidence-cache"
 
     def effective_secret_key(self) -> str:
         """The configured key, or one generated once and kept in the data directory."""
@@ -99,6 +124,10 @@ class Settings(BaseSettings):
                 shown[name] = mask_url(value) if value else "(inline worker)"
             elif name == "evidence_dir":
                 shown[name] = str(self.effective_evidence_dir)
+            elif name == "evidence_cache_dir":
+                shown[name] = str(self.effective_evidence_cache_dir)
+            elif name == "evidence_endpoint_url":
+                shown[name] = mask_url(value)
             else:
                 shown[name] = str(value) if isinstance(value, Path) else value
         return shown

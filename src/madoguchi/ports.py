@@ -6,12 +6,12 @@ Services receive a ``UnitOfWork`` (repositories sharing one transaction), a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Protocol
+from typing import IO, Any, Literal, Protocol
 
 from madoguchi.domain.advice import AdviceMemo, ChecklistTick
 from madoguchi.domain.advisory import Advisory, AdvisoryRevision
@@ -90,6 +90,10 @@ class MessageRepo(Protocol):
 class EvidenceRepo(Protocol):
     def add(self, evidence: Evidence) -> Evidence: ...
     def get(self, evidence_id: int) -> Evidence | None: ...
+    def lock(self, evidence_id: int) -> Evidence | None:
+        """The evidence, locked until the unit of work ends (one writer of its results)."""
+        ...
+
     def for_case(self, case_id: int) -> Sequence[Evidence]: ...
     def children(self, evidence_id: int) -> Sequence[Evidence]: ...
     def with_sha256(self, sha256: str) -> Sequence[Evidence]: ...
@@ -377,14 +381,41 @@ class BlobWriter(Protocol):
     def abort(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class StoredObject:
+    """One object of the evidence store, as listed for backups."""
+
+    sha256: str
+    size: int
+    mtime: float = 0.0
+
+
+@dataclass(frozen=True)
+class StoreHealth:
+    """What ``madoguchi doctor`` reports about the evidence store, in words to act on."""
+
+    status: Literal["OK", "WARN", "FAIL"]
+    message: str
+
+
 class EvidenceStore(Protocol):
+    """Content-addressed evidence (local directory, shared storage or object store).
+
+    ``path`` always answers a local file that can be opened by analyzers: the file
+    itself on a filesystem store, a verified local copy for an object store.
+    """
+
     def writer(self, max_bytes: int | None = None) -> BlobWriter: ...
     def ingest_file(self, source: Path, max_bytes: int | None = None) -> StoredBlob: ...
     def path(self, sha256: str) -> Path: ...
     def exists(self, sha256: str) -> bool: ...
     def open(self, sha256: str) -> IO[bytes]: ...
+    def delete(self, sha256: str) -> None: ...
+    def objects(self) -> Iterator[StoredObject]: ...
     def scratch_dir(self) -> Path: ...
     def remove_scratch(self, path: Path) -> None: ...
+    def describe(self) -> str: ...
+    def health(self) -> StoreHealth: ...
 
 
 class Mailer(Protocol):

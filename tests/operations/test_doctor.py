@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from madoguchi.cli import build_app
 from madoguchi.config import Settings
 from madoguchi.services import operations
+from madoguchi.storage.evidence_stores import build_evidence_store
 from madoguchi.storage.sql import migrate
 from madoguchi.storage.sql.db import make_engine
 from madoguchi.storage.sql.maintenance import SqlDatabase
@@ -33,7 +34,9 @@ def healthy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _by_name(settings: Settings) -> dict[str, operations.Check]:
-    checks = operations.diagnose(settings, SqlDatabase(settings.effective_database_url))
+    checks = operations.diagnose(
+        settings, SqlDatabase(settings.effective_database_url), build_evidence_store(settings)
+    )
     return {check.name: check for check in checks}
 
 

@@ -214,7 +214,11 @@ def test_the_feed_is_fetched_with_its_key_and_refuses_other_hosts(
 ) -> None:
     world = build_world(desk)
     config = leak_feed.feed_config(
-        {"MADOGUCHI_LEAK_FEED_URL": feed_server + "/moved", "MADOGUCHI_LEAK_FEED_KEY": "secret-key"}
+        {
+            "MADOGUCHI_LEAK_FEED_URL": feed_server + "/moved",
+            "MADOGUCHI_LEAK_FEED_KEY": "secret-key",
+            "MADOGUCHI_LEAK_FEED_ALLOW_PRIVATE": "true",  # the test feed is on loopback
+        }
     )
     assert config is not None
     result = leak_feed.fetch(desk.uow_factory, config)
@@ -223,7 +227,11 @@ def test_the_feed_is_fetched_with_its_key_and_refuses_other_hosts(
         handler = actor(desk, world, "desk_handler")
         assert [c.group for c in leak_sites.case_claims(uow, handler, world.case_a)] == ["akira"]
     with pytest.raises(leak_feed.LeakFeedError, match="another host"):
-        leak_feed.download(leak_feed.FeedConfig(feed_server + "/elsewhere", key="secret-key"))
+        leak_feed.download(
+            leak_feed.FeedConfig(feed_server + "/elsewhere", key="secret-key", allow_private=True)
+        )
     with pytest.raises(leak_feed.LeakFeedError, match="401"):
-        leak_feed.download(leak_feed.FeedConfig(feed_server + "/feed", key="wrong"))
+        leak_feed.download(
+            leak_feed.FeedConfig(feed_server + "/feed", key="wrong", allow_private=True)
+        )
     assert leak_feed.feed_config({}) is None

@@ -13,7 +13,7 @@ from starlette.routing import Mount
 from tests.conftest import LiveServer
 from tests.services.advisory_world import probe_placeholders
 from tests.web.client import csrf_from, new_client, sign_in
-from tests.world import OTHER_NAME, PASSWORD, VENDOR_NAME, VICTIM_NAME, World, build_world
+from tests.world import PASSWORD, World, build_world, leaks_for
 
 # Who may use a route: public, signed_in (any account), desk, case (a party of the case
 # or the desk), token (API, any valid token), token_case (API, a party or the desk), taxii
@@ -314,23 +314,6 @@ def _allowed(rule: str, role: str, case_visible: bool) -> bool:
     }[rule]
 
 
-def _leaks(role: str, world: World, body: str, *, own_case_b: bool) -> list[str]:
-    if role in DESK:
-        return []
-    leaks = []
-    if VICTIM_NAME in body:
-        leaks.append("hidden victim name")
-    if world.internal_note in body:
-        leaks.append("internal note")
-    if OTHER_NAME in body and role != "other_reporter":
-        leaks.append("another organisation's name")
-    if VENDOR_NAME in body and role == "other_reporter":
-        leaks.append("another organisation's name")
-    if world.other_case_title in body and not own_case_b:
-        leaks.append("another organisation's case")
-    return leaks
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_role_against_every_route(
     role: str, clients: dict[str, httpx.Client], world: World
@@ -377,6 +360,6 @@ def test_role_against_every_route(
                     ok = status == 404
                 if not ok:
                     problems.append(f"{where}: expected refusal, got {status}")
-            for leak in _leaks(role, world, response.text, own_case_b=role == "other_reporter"):
+            for leak in leaks_for(role, world, response.text, own_case_b=role == "other_reporter"):
                 problems.append(f"{where}: leaks {leak}")
     assert problems == [], "\n".join(problems)

@@ -10,6 +10,7 @@ from rich.console import Console
 from madoguchi.config import Settings
 from madoguchi.domain.errors import MadoguchiError
 from madoguchi.services import operations
+from madoguchi.storage.evidence_stores import build_evidence_store
 from madoguchi.storage.sql.maintenance import SqlDatabase
 
 err = Console(stderr=True)
@@ -22,7 +23,10 @@ def register(app: typer.Typer) -> None:
         settings = Settings()
         try:
             manifest = operations.backup(
-                settings, SqlDatabase(settings.effective_database_url), out
+                settings,
+                SqlDatabase(settings.effective_database_url),
+                out,
+                build_evidence_store(settings),
             )
         except MadoguchiError as error:
             err.print(f"[red]error:[/red] {error}")
@@ -43,7 +47,11 @@ def register(app: typer.Typer) -> None:
         settings = Settings()
         try:
             report = operations.restore(
-                settings, SqlDatabase(settings.effective_database_url), archive, force=force
+                settings,
+                SqlDatabase(settings.effective_database_url),
+                archive,
+                build_evidence_store(settings),
+                force=force,
             )
         except MadoguchiError as error:
             err.print(f"[red]error:[/red] {error}")

@@ -7,7 +7,9 @@ from rich.console import Console
 from rich.table import Table
 
 from madoguchi.config import Settings
+from madoguchi.domain.errors import MadoguchiError
 from madoguchi.services import operations
+from madoguchi.storage.evidence_stores import build_evidence_store
 from madoguchi.storage.sql.maintenance import SqlDatabase
 
 STYLE = {
@@ -22,7 +24,12 @@ def register(app: typer.Typer) -> None:
     def doctor() -> None:
         """Check database, migrations, broker, evidence store, SMTP and secret key."""
         settings = Settings()
-        checks = operations.diagnose(settings, SqlDatabase(settings.effective_database_url))
+        try:
+            store = build_evidence_store(settings)
+        except MadoguchiError as error:
+            Console(stderr=True).print(f"[red]error:[/red] {error}")
+            raise typer.Exit(1) from error
+        checks = operations.diagnose(settings, SqlDatabase(settings.effective_database_url), store)
         table = Table(title="madoguchi doctor")
         table.add_column("check")
         table.add_column("status")

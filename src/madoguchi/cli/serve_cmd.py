@@ -63,7 +63,10 @@ def register(app: typer.Typer) -> None:
         )
 
     @app.command()
-    def worker(concurrency: int = typer.Option(2, help="Parallel jobs")) -> None:
+    def worker(
+        concurrency: int = typer.Option(2, help="Parallel jobs"),
+        queues: str = typer.Option("", help="Comma-separated Celery queues (default: celery)"),
+    ) -> None:
         """Run jobs: a Celery worker when MADOGUCHI_BROKER_URL is set, else the inline queue."""
         settings = Settings()
         desk = build_desk(settings)
@@ -71,9 +74,10 @@ def register(app: typer.Typer) -> None:
         from madoguchi.tasks.celery_app import CeleryTaskQueue
 
         if isinstance(queue, CeleryTaskQueue):
-            queue.app.worker_main(
-                ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=threads"]
-            )
+            argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=threads"]
+            if queues:
+                argv.append(f"--queues={queues}")
+            queue.app.worker_main(argv)
             return
         inline = desk.inline_queue
         assert inline is not None

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from madoguchi.domain.errors import ValidationError
+
+
+class UnknownTLPError(ValidationError, ValueError):
+    """Text that names no TLP level; a ``ValueError`` too, for parsers that skip it."""
+
 
 class TLP(StrEnum):
     """TLP 2.0 labels, ordered from least to most restricted."""
@@ -33,7 +39,10 @@ class TLP(StrEnum):
         value = text.strip().lower().removeprefix("tlp:").replace(" ", "")
         if value == "white":
             return cls.CLEAR
-        return cls(value)
+        try:
+            return cls(value)
+        except ValueError:
+            raise UnknownTLPError("unknown TLP level", where="tlp") from None
 
 
 _ORDER = [TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT, TLP.RED]

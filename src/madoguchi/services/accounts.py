@@ -97,7 +97,8 @@ def create_user(
     language: str = "",
 ) -> User:
     email = email.strip().lower()
-    if "@" not in email:
+    # No spaces or control characters: an address goes into mail headers.
+    if "@" not in email or any(ch.isspace() or not ch.isprintable() for ch in email):
         raise ValidationError(N_("that is not an e-mail address"), where="email")
     if role.is_desk and not organisation.is_desk:
         raise ValidationError(N_("desk roles belong to the desk organisation"), where="role")

@@ -1,9 +1,10 @@
 """Analysis in the desk: every analyzer that accepts an uploaded file runs on it as a job.
 
 One result document is stored per (evidence, analyzer, analyzer version), so a
-re-run after rules changed replaces the earlier one. The case page, exports, related
-cases and advisories all read those documents. Observables become indicators and
-sightings (:mod:`madoguchi.services.indicators`).
+re-run after rules changed, or the same job delivered again after a worker died,
+replaces the earlier one (with its sightings) instead of adding a second. The case
+page, exports, related cases and advisories all read those documents. Observables
+become indicators and sightings (:mod:`madoguchi.services.indicators`).
 """
 
 from __future__ import annotations
@@ -134,7 +135,9 @@ def run_evidence_analysis(
         )
     results = analyze_file(registry or load_registry(), file)
     with uow_factory() as uow:
-        evidence = uow.evidence.get(evidence_id)
+        # One writer per evidence at a time: a job delivered twice (a worker died before
+        # acknowledging it) replaces the results instead of adding to them.
+        evidence = uow.evidence.lock(evidence_id)
         case = uow.cases.get(evidence.case_id) if evidence else None
         if evidence is None or case is None:
             return 0

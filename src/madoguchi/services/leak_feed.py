@@ -5,20 +5,28 @@ Settings come from the environment (or are passed in):
 - ``MADOGUCHI_LEAK_FEED_URL`` the feed (JSON in the ransomware.live format, or CSV);
 - ``MADOGUCHI_LEAK_FEED_KEY`` the API key, sent as ``X-API-KEY`` (header name from
   ``MADOGUCHI_LEAK_FEED_KEY_HEADER``);
-- ``MADOGUCHI_LEAK_FEED_FORMAT`` ``ransomwarelive`` (default) or ``csv``.
+- ``MADOGUCHI_LEAK_FEED_FORMAT`` ``ransomwarelive`` (default) or ``csv``;
+- ``MADOGUCHI_LEAK_FEED_ALLOW_PRIVATE`` ``true`` to allow a feed on a private, loopback
+  or link-local address (an internal mirror); off by default.
 
 Only the configured host is contacted: a redirect to any other host (or from https to
-http) is refused. The job ``leaks.fetch`` runs :func:`fetch_job`; schedule it from cron
+http) is refused. Unless private addresses are allowed, the host must resolve to public
+addresses only, and the address actually connected to is checked again before the body
+is read (so a DNS answer that changes between the check and the connection is caught).
+
+The job ``leaks.fetch`` runs :func:`fetch_job`; schedule it from cron
 with ``madoguchi leaks fetch`` or enqueue it from the desk's leak page.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import httpx
 
@@ -46,6 +54,7 @@ class FeedConfig:
     key_header: str = "X-API-KEY"
     format: str = RANSOMWARE_LIVE
     timeout: float = 60.0
+    allow_private: bool = False
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
@@ -68,7 +77,70 @@ def feed_config(env: Mapping[str, str] | None = None) -> FeedConfig | None:
         key=values.get("MADOGUCHI_LEAK_FEED_KEY", ""),
         key_header=values.get("MADOGUCHI_LEAK_FEED_KEY_HEADER", "") or "X-API-KEY",
         format=values.get("MADOGUCHI_LEAK_FEED_FORMAT", "") or RANSOMWARE_LIVE,
+        allow_private=values.get("MADOGUCHI_LEAK_FEED_ALLOW_PRIVATE", "").strip().lower()
+        in {"1", "true", "yes", "on"},
     )
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (an address literal is itself)."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as error:
+        raise LeakFeedError(f"cannot resolve {host}: {error}", where=host) from None
+    return sorted({str(info[4][0]) for info in found})
+
+
+def _public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _check_host(config: FeedConfig, url: str) -> None:
+    """Refuse a host that resolves to a non-public address (unless allowed)."""
+    if config.allow_private:
+        return
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    addresses = resolve(host, port)
+    refused = [a for a in addresses if not _public(a)]
+    if refused or not addresses:
+        raise LeakFeedError(
+            f"{host} resolves to a private or local address ({', '.join(refused)}); set "
+            "MADOGUCHI_LEAK_FEED_ALLOW_PRIVATE=true to allow it",
+            where=url,
+        )
+
+
+def _check_peer(config: FeedConfig, response: httpx.Response) -> None:
+    """The address actually connected to must be public too (DNS may have changed)."""
+    if config.allow_private:
+        return
+    stream = response.extensions.get("network_stream")
+    peer = stream.get_extra_info("server_addr") if stream is not None else None
+    if peer and not _public(str(peer[0])):
+        raise LeakFeedError(
+            f"connected to a private or local address ({peer[0]})", where=str(response.url)
+        )
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _same_origin(origin: SplitResult, target: SplitResult) -> bool:
+    """Same host and port (an upgrade from http to https on the default ports is fine);
+    never from https down to http, never another scheme."""
+    if target.scheme not in _DEFAULT_PORTS or target.hostname != origin.hostname:
+        return False
+    if origin.scheme == "https" and target.scheme != "https":
+        return False
+    origin_port = origin.port or _DEFAULT_PORTS[origin.scheme]
+    target_port = target.port or _DEFAULT_PORTS[target.scheme]
+    both_default = origin.port is None and target.port is None
+    return target_port == origin_port or both_default
 
 
 def download(config: FeedConfig, *, transport: httpx.BaseTransport | None = None) -> bytes:
@@ -82,15 +154,15 @@ def download(config: FeedConfig, *, transport: httpx.BaseTransport | None = None
         follow_redirects=False, timeout=config.timeout, transport=transport
     ) as client:
         for _ in range(MAX_REDIRECTS + 1):
+            _check_host(config, url)
             with client.stream("GET", url, headers=headers) as response:
+                _check_peer(config, response)
                 if response.is_redirect:
                     target = urljoin(url, response.headers.get("location", ""))
                     parts = urlsplit(target)
-                    if parts.hostname != origin.hostname or (
-                        origin.scheme == "https" and parts.scheme != "https"
-                    ):
+                    if not _same_origin(origin, parts):
                         raise LeakFeedError(
-                            f"redirect to another host refused: {parts.hostname or target}",
+                            f"redirect to another host refused: {parts.netloc or target}",
                             where=config.url,
                         )
                     url = target

@@ -16,7 +16,6 @@ import smtplib
 import tarfile
 import tempfile
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -26,12 +25,12 @@ from typing import IO, Any, Protocol
 from madoguchi import __version__
 from madoguchi.config import Settings, mask_url
 from madoguchi.domain.errors import ConflictError, MadoguchiError
+from madoguchi.i18n.catalogue import N_
+from madoguchi.ports import EvidenceStore
 
 FORMAT = "madoguchi-backup/1"
 MANIFEST = "manifest.json"
 CHUNK = 1024 * 1024
-MIN_FREE_BYTES = 1024**3
-LOW_FREE_BYTES = 10 * 1024**3
 HEX = frozenset("0123456789abcdef")
 
 
@@ -125,31 +124,18 @@ def _broker_check(settings: Settings) -> Check:
     return Check("broker", Status.OK, f"Redis at {mask_url(url)} answers")
 
 
-def _evidence_check(settings: Settings) -> Check:
-    root = settings.effective_evidence_dir
+def _evidence_check(store: EvidenceStore) -> Check:
     try:
-        root.mkdir(parents=True, exist_ok=True)
-        probe = root / f".doctor-{uuid.uuid4().hex}"
-        probe.write_bytes(b"x")
-        probe.unlink()
-    except OSError as error:
+        health = store.health()
+    except Exception as error:  # a store must answer, not raise; say what broke
         return Check(
             "evidence store",
             Status.FAIL,
-            f"cannot write to {root} ({error.strerror or error}); give the madoguchi user "
-            "write access or set MADOGUCHI_EVIDENCE_DIR",
+            N_("cannot check {where} ({error})").format(
+                where=store.describe(), error=f"{type(error).__name__}: {_short(error)}"
+            ),
         )
-    free = shutil.disk_usage(root).free
-    gib = free / 1024**3
-    if free < MIN_FREE_BYTES:
-        return Check(
-            "evidence store", Status.FAIL, f"only {gib:.2f} GiB free in {root}: free some space"
-        )
-    if free < LOW_FREE_BYTES:
-        return Check(
-            "evidence store", Status.WARN, f"{gib:.1f} GiB free in {root}: uploads may fill it"
-        )
-    return Check("evidence store", Status.OK, f"{root} is writable, {gib:.0f} GiB free")
+    return Check("evidence store", Status(health.status), health.message)
 
 
 def _smtp_check(settings: Settings) -> Check:
@@ -193,12 +179,12 @@ def _secret_check(settings: Settings) -> Check:
     )
 
 
-def diagnose(settings: Settings, database: Database) -> list[Check]:
+def diagnose(settings: Settings, database: Database, store: EvidenceStore) -> list[Check]:
     """Every health check, in the order an operator fixes them."""
     return [
         *_database_checks(settings, database),
         _broker_check(settings),
-        _evidence_check(settings),
+        _evidence_check(store),
         _smtp_check(settings),
         _secret_check(settings),
     ]
@@ -238,26 +224,36 @@ class _HashingReader:
         return data
 
 
-def _objects(root: Path) -> Iterator[Path]:
-    objects = root / "objects"
-    if objects.is_dir():
-        yield from sorted(p for p in objects.rglob("*") if p.is_file())
-
-
-def _add_file(tar: tarfile.TarFile, path: Path, name: str) -> tuple[str, int]:
+def _add_stream(
+    tar: tarfile.TarFile, handle: IO[bytes], name: str, size: int, mtime: float
+) -> tuple[str, int]:
     info = tarfile.TarInfo(name)
-    info.size = path.stat().st_size
+    info.size = size
     info.mode = 0o440
-    info.mtime = int(path.stat().st_mtime)
-    with path.open("rb") as handle:
-        reader = _HashingReader(handle)
+    info.mtime = int(mtime)
+    reader = _HashingReader(handle)
+    try:
         tar.addfile(info, reader)
-    if reader.size != info.size:
-        raise BackupError("the file changed while it was archived", where=str(path))
+    except OSError as error:  # tarfile: "unexpected end of data"
+        raise BackupError(N_("the file changed while it was archived"), where=name) from error
+    if reader.size != info.size or handle.read(1):
+        raise BackupError(N_("the file changed while it was archived"), where=name)
     return reader.digest.hexdigest(), reader.size
 
 
-def backup(settings: Settings, database: Database, out: Path) -> dict[str, Any]:
+def _add_file(tar: tarfile.TarFile, path: Path, name: str) -> tuple[str, int]:
+    stat = path.stat()
+    with path.open("rb") as handle:
+        return _add_stream(tar, handle, name, stat.st_size, stat.st_mtime)
+
+
+def _object_name(sha256: str) -> str:
+    return f"evidence/objects/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def backup(
+    settings: Settings, database: Database, out: Path, store: EvidenceStore
+) -> dict[str, Any]:
     """Write database dump + every evidence object + manifest to the tar ``out``.
 
     Returns the manifest. Objects whose content no longer matches their name are
@@ -276,12 +272,12 @@ def backup(settings: Settings, database: Database, out: Path) -> dict[str, Any]:
         with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
             db_name = f"database/{database.dump_name}"
             db_hash, db_size = _add_file(tar, dump, db_name)
-            root = settings.effective_evidence_dir
-            for path in _objects(root):
-                name = "evidence/" + path.relative_to(root).as_posix()
-                sha256, size = _add_file(tar, path, name)
+            for stored in store.objects():
+                name = _object_name(stored.sha256)
+                with store.open(stored.sha256) as handle:
+                    sha256, size = _add_stream(tar, handle, name, stored.size, stored.mtime)
                 evidence.append({"path": name, "sha256": sha256, "size": size})
-                if sha256 != path.name:
+                if sha256 != stored.sha256:
                     damaged.append(name)
             manifest = {
                 "format": FORMAT,
@@ -319,8 +315,8 @@ def read_manifest(tar: tarfile.TarFile) -> dict[str, Any]:
     return manifest
 
 
-def _evidence_target(root: Path, name: str, sha256: str) -> Path:
-    """Where an archived object goes; refuses anything but objects/ab/cd/<sha256>."""
+def _check_evidence_name(name: str, sha256: str) -> None:
+    """Refuses anything but evidence/objects/ab/cd/<sha256>."""
     parts = name.split("/")
     if (
         len(parts) != 5
@@ -331,7 +327,6 @@ def _evidence_target(root: Path, name: str, sha256: str) -> Path:
         or parts[2:4] != [sha256[:2], sha256[2:4]]
     ):
         raise BackupError("refused an evidence entry outside the object store", where=name)
-    return root / "objects" / sha256[:2] / sha256[2:4] / sha256
 
 
 def _copy_hashed(source: IO[bytes], target: Path) -> tuple[str, int]:
@@ -347,14 +342,15 @@ def _copy_hashed(source: IO[bytes], target: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def restore(settings: Settings, database: Database, archive: Path, *, force: bool) -> RestoreReport:
+def restore(
+    settings: Settings, database: Database, archive: Path, store: EvidenceStore, *, force: bool
+) -> RestoreReport:
     """Restore a backup; every evidence object is re-hashed against the manifest.
 
     Refuses a target that has a database or evidence unless ``force``. An object whose
     bytes do not match the manifest is not put into the store and is reported.
     """
-    root = settings.effective_evidence_dir
-    has_evidence = any(True for _ in _objects(root))
+    has_evidence = any(True for _ in store.objects())
     if not force and (has_evidence or not database.is_empty()):
         raise ConflictError(
             "the target already holds a database or evidence: use --force to replace it"
@@ -384,10 +380,14 @@ def restore(settings: Settings, database: Database, archive: Path, *, force: boo
             if _sha256(dump) != db["sha256"]:
                 raise BackupError("the database dump does not match the manifest")
             if force and has_evidence:
-                shutil.rmtree(root / "objects", ignore_errors=True)
-            (root / "tmp").mkdir(parents=True, exist_ok=True)
-            for entry in manifest.get("evidence", []):
-                _restore_object(tar, root, entry, report)
+                for stored in list(store.objects()):
+                    store.delete(stored.sha256)
+            scratch = store.scratch_dir()
+            try:
+                for entry in manifest.get("evidence", []):
+                    _restore_object(tar, store, scratch, entry, report)
+            finally:
+                store.remove_scratch(scratch)
             database.load(dump, replace=force)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -403,11 +403,16 @@ def _member(tar: tarfile.TarFile, name: str) -> IO[bytes] | None:
 
 
 def _restore_object(
-    tar: tarfile.TarFile, root: Path, entry: dict[str, Any], report: RestoreReport
+    tar: tarfile.TarFile,
+    store: EvidenceStore,
+    scratch: Path,
+    entry: dict[str, Any],
+    report: RestoreReport,
 ) -> None:
+    """Copy one archived object out while hashing it; only a match enters the store."""
     name, expected = str(entry.get("path", "")), str(entry.get("sha256", ""))
     try:
-        target = _evidence_target(root, name, expected)
+        _check_evidence_name(name, expected)
     except BackupError:
         report.mismatched.append(name)
         return
@@ -415,15 +420,17 @@ def _restore_object(
     if source is None:
         report.missing.append(name)
         return
-    temp = root / "tmp" / f"{uuid.uuid4().hex}.restoring"
+    temp = scratch / f"{uuid.uuid4().hex}.restoring"
     try:
         sha256, size = _copy_hashed(source, temp)
         if sha256 != expected or size != entry.get("size"):
             report.mismatched.append(name)
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp.replace(target)
-        target.chmod(0o440)
+        stored = store.ingest_file(temp)
+        if stored.sha256 != expected:  # the disk changed it between the two reads
+            store.delete(stored.sha256)
+            report.mismatched.append(name)
+            return
         report.restored += 1
     finally:
         temp.unlink(missing_ok=True)

@@ -11,21 +11,72 @@ import hashlib
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 from madoguchi.domain.errors import ValidationError
 from madoguchi.i18n.catalogue import N_
-from madoguchi.ports import StoredBlob
+from madoguchi.ports import StoredBlob, StoredObject, StoreHealth
+from madoguchi.storage.temp_files import temp_name
 
 CHUNK = 1024 * 1024
+MIN_FREE_BYTES = 1024**3
+LOW_FREE_BYTES = 10 * 1024**3
+HEX = frozenset("0123456789abcdef")
+
+
+def is_sha256(value: str) -> bool:
+    return len(value) == 64 and set(value) <= HEX
+
+
+def object_name(sha256: str) -> str:
+    """``objects/ab/cd/<sha256>``: the layout of every store and of backups."""
+    if not is_sha256(sha256):
+        raise ValueError("not a SHA-256")
+    return f"objects/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def local_disk_health(root: Path, setting: str) -> StoreHealth:
+    """Can this process write to ``root``, and is there room? (``setting`` names the
+    environment variable that moves it.)"""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".doctor-{uuid.uuid4().hex}"
+        probe.write_bytes(b"x")
+        probe.unlink()
+    except OSError as error:
+        return StoreHealth(
+            "FAIL",
+            N_(
+                "cannot write to {root} ({error}); give the madoguchi user write access "
+                "or set {setting}"
+            ).format(root=root, error=error.strerror or error, setting=setting),
+        )
+    free = shutil.disk_usage(root).free
+    gib = free / 1024**3
+    if free < MIN_FREE_BYTES:
+        return StoreHealth(
+            "FAIL",
+            N_("only {gib} GiB free in {root}: free some space").format(
+                gib=f"{gib:.2f}", root=root
+            ),
+        )
+    if free < LOW_FREE_BYTES:
+        return StoreHealth(
+            "WARN",
+            N_("{gib} GiB free in {root}: uploads may fill it").format(gib=f"{gib:.1f}", root=root),
+        )
+    return StoreHealth(
+        "OK", N_("{root} is writable, {gib} GiB free").format(root=root, gib=f"{gib:.0f}")
+    )
 
 
 class BlobWriter:
     def __init__(self, store: FilesystemEvidenceStore, max_bytes: int | None) -> None:
         self.store = store
         self.max_bytes = max_bytes
-        self.temp = store.root / "tmp" / f"{uuid.uuid4().hex}.part"
+        self.temp = store.root / "tmp" / temp_name(suffix=".part")
         self.temp.parent.mkdir(parents=True, exist_ok=True)
         self._handle: IO[bytes] | None = self.temp.open("wb")
         self._digest = hashlib.sha256()
@@ -85,9 +136,7 @@ class FilesystemEvidenceStore:
         return writer.commit()
 
     def path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
-            raise ValueError("not a SHA-256")
-        return self.root / "objects" / sha256[:2] / sha256[2:4] / sha256
+        return self.root / object_name(sha256)
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).exists()
@@ -95,9 +144,30 @@ class FilesystemEvidenceStore:
     def open(self, sha256: str) -> IO[bytes]:
         return self.path(sha256).open("rb")
 
+    def delete(self, sha256: str) -> None:
+        self.path(sha256).unlink(missing_ok=True)
+
+    def objects(self) -> Iterator[StoredObject]:
+        """Every stored object, in name order (files that do not belong are skipped)."""
+        objects = self.root / "objects"
+        if not objects.is_dir():
+            return
+        for path in sorted(p for p in objects.rglob("*") if p.is_file()):
+            name = path.relative_to(self.root).as_posix()
+            if not is_sha256(path.name) or name != object_name(path.name):
+                continue
+            stat = path.stat()
+            yield StoredObject(path.name, stat.st_size, stat.st_mtime)
+
+    def describe(self) -> str:
+        return str(self.root)
+
+    def health(self) -> StoreHealth:
+        return local_disk_health(self.root, "MADOGUCHI_EVIDENCE_DIR")
+
     def scratch_dir(self) -> Path:
         """A private temporary directory inside the store (same filesystem)."""
-        path = self.root / "tmp" / f"work-{uuid.uuid4().hex}"
+        path = self.root / "tmp" / temp_name(prefix="work-")
         path.mkdir(parents=True)
         return path
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -25,10 +28,11 @@ from madoguchi.domain.errors import (
     ValidationError,
 )
 from madoguchi.i18n.catalogue import N_
+from madoguchi.storage import temp_files
 from madoguchi.web import templating
 from madoguchi.web.api import v1
 from madoguchi.web.csrf import CsrfError
-from madoguchi.web.deps import render
+from madoguchi.web.deps import ids_in_range, render
 from madoguchi.web.routes import (
     account,
     admin,
@@ -48,6 +52,7 @@ from madoguchi.web.routes import (
 from madoguchi.web.security import SecurityHeadersMiddleware
 
 HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, *, desk: Desk | None = None) -> FastAPI:
@@ -55,6 +60,12 @@ def create_app(settings: Settings, *, desk: Desk | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Uploads cut by a killed web process leave temporary files; never evidence.
+        for folder in (
+            desk.settings.effective_evidence_dir,
+            desk.settings.effective_evidence_cache_dir,  # the object store's local copies
+        ):
+            temp_files.sweep_stale(folder / "tmp")
         if settings.inline_worker and desk.inline_queue is not None:
             desk.inline_queue.start()
         yield
@@ -100,9 +111,35 @@ def create_app(settings: Settings, *, desk: Desk | None = None) -> FastAPI:
         *v1.ROUTERS,
     )
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(ids_in_range)])
     _install_error_handlers(app)
+    _document_errors(app)
     return app
+
+
+def _document_errors(app: FastAPI) -> None:
+    """The API answers invalid input with ``{"detail", "code", "errors"}`` (see
+    ``request_invalid``); the published document says so instead of FastAPI's default."""
+    default = app.openapi
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = default()
+            schemas = schema.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = {
+                    "title": "HTTPValidationError",
+                    "type": "object",
+                    "required": ["detail", "code"],
+                    "properties": {
+                        "detail": {"type": "string", "title": "Detail"},
+                        "code": {"type": "string", "title": "Code"},
+                        "errors": {"type": "array", "items": {"type": "object"}},
+                    },
+                }
+        return app.openapi_schema or {}
+
+    app.openapi = document  # type: ignore[method-assign]
 
 
 def _is_api(request: Request) -> bool:
@@ -159,8 +196,41 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code == 400 and _is_api(request):
+            # A body that cannot even be decoded (not UTF-8): invalid input like any other.
+            return JSONResponse(
+                {"detail": "the request body could not be read", "code": "invalid"},
+                status_code=422,
+            )
         title = N_("Not found") if error.status_code == 404 else N_("Error")
         return _error(request, error.status_code, None, title)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(request: Request, error: DBAPIError) -> Response:
+        # The database is restarting or unreachable: say so and let the client retry;
+        # pooled connections are checked before use, so the next request reconnects.
+        log.warning("database unavailable: %s", type(error.orig or error).__name__)
+        title = N_("The desk is briefly unavailable; try again in a moment.")
+        response = (
+            JSONResponse({"detail": title, "code": "unavailable"}, status_code=503)
+            if _is_api(request)
+            else _error(request, 503, None, title)
+        )
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, error: DataError) -> Response:
+        # The database refused a value the client sent (a NUL character in text on
+        # PostgreSQL, a number out of range): invalid input, not a server error.
+        log.info("value refused by the database: %s", type(error.orig or error).__name__)
+        return _error(
+            request,
+            422,
+            ValidationError(N_("a value cannot be stored (for example a NUL character)")),
+            N_("Invalid input"),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, error: RequestValidationError) -> Response:

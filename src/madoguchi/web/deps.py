@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from madoguchi.bootstrap import Desk
-from madoguchi.domain.errors import AuthenticationError, PermissionDeniedError
+from madoguchi.domain.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from madoguchi.domain.organisation import Actor
 from madoguchi.i18n.catalogue import LANGUAGE_NAMES, Translator, negotiate
 from madoguchi.ports import UnitOfWork
@@ -24,11 +24,24 @@ SESSION_USER = "uid"
 SESSION_PENDING = "pending_uid"
 SESSION_LANG = "lang"
 SESSION_NONCE = "nonce"
+# The largest row id the tables hold (INTEGER keys: 32 bits on PostgreSQL). A larger id
+# is answered like any other unknown id instead of overflowing in the driver.
+MAX_ROW_ID = 2**31 - 1
 
 
 def get_desk(request: Request) -> Desk:
     desk: Desk = request.app.state.desk
     return desk
+
+
+def ids_in_range(request: Request) -> None:
+    """Every ``…_id`` path parameter that is a number must fit a database row id: a
+    larger one is an unknown id (404), never a driver overflow (500)."""
+    for name, value in request.path_params.items():
+        if name.endswith("_id") and isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            number = int(value)
+            if not -MAX_ROW_ID <= number <= MAX_ROW_ID:
+                raise NotFoundError(f"unknown {name}", where=name)
 
 
 def get_uow(desk: Annotated[Desk, Depends(get_desk)]) -> Iterator[UnitOfWork]:

@@ -24,6 +24,11 @@ TIMEZONES = (
 )
 
 
+# Raised by ``domain.tlp`` (the domain cannot import the catalogue); marked here so the
+# error page, which translates the message, has it.
+DOMAIN_MESSAGES = (N_("unknown TLP level"),)
+
+
 def local_datetime(value: str, zone: str, field: str) -> datetime | None:
     """``2026-11-25T09:30`` in ``zone`` as an aware datetime (None when empty)."""
     value = value.strip()

@@ -88,7 +88,8 @@ def render_timesketch_csv(doc: ResultDocument) -> bytes:
     columns = (*CORE_COLUMNS, *EXTRA_COLUMNS, *attributes)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
+    # Attribute names come from the evidence, so the header is guarded like any cell.
+    writer.writerow([cell(column) for column in columns])
     for row in rows:
         writer.writerow([cell(row.get(column)) for column in columns])
     return buffer.getvalue().encode("utf-8")

@@ -27,6 +27,10 @@ class SqlEvidenceRepo:
     def get(self, evidence_id: int) -> Evidence | None:
         return self.session.get(Evidence, evidence_id)
 
+    def lock(self, evidence_id: int) -> Evidence | None:
+        """``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serialises writers anyway."""
+        return self.session.get(Evidence, evidence_id, with_for_update=True, populate_existing=True)
+
     def for_case(self, case_id: int) -> Sequence[Evidence]:
         e = tables.evidence.c
         return self.session.scalars(

@@ -18,7 +18,7 @@ from madoguchi.domain.indicator import Indicator
 from madoguchi.domain.tlp import TLP
 from madoguchi.i18n.catalogue import N_
 from madoguchi.services import access, advisories, indicators
-from madoguchi.web.api.v1.schemas import ErrorOut
+from madoguchi.web.api.v1.schemas import ErrorOut, RowId
 from madoguchi.web.deps import ApiActor, Uow, client_ip
 from madoguchi.web.routes.advisories import parse_cves, parse_references
 
@@ -38,7 +38,7 @@ class DraftIn(BaseModel):
     """Draft from one case (its id) or from a workspace tag such as ``cve:CVE-2024-3400``."""
 
     model_config = ConfigDict(extra="forbid")
-    case_id: int | None = None
+    case_id: RowId | None = None
     tag: str = ""
 
 
@@ -49,7 +49,7 @@ class AdvisoryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     content: dict[str, Any] | None = None
     tlp: TLP | None = None
-    indicator_ids: list[int] | None = None
+    indicator_ids: list[RowId] | None = None
     slug: str | None = None
 
 

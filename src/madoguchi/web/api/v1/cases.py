@@ -22,6 +22,9 @@ from madoguchi.web.api.v1.schemas import (
 )
 from madoguchi.web.deps import ApiActor, Uow, client_ip, get_desk
 
+# Beyond any real list, and small enough for every database's OFFSET.
+MAX_OFFSET = 2**31 - 1
+
 router = APIRouter(
     prefix="/api/v1",
     tags=["v1"],
@@ -61,7 +64,9 @@ def list_cases(
     uow: Uow, actor: ApiActor, q: str = "", limit: int = 100, offset: int = 0
 ) -> list[CaseSummaryOut]:
     found = cases.list_cases(
-        uow, actor, CaseQuery(text=q, limit=max(1, min(limit, 500)), offset=max(0, offset))
+        uow,
+        actor,
+        CaseQuery(text=q, limit=max(1, min(limit, 500)), offset=max(0, min(offset, MAX_OFFSET))),
     )
     return [_summary(case) for case in found]
 

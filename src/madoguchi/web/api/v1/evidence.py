@@ -55,7 +55,19 @@ def list_evidence(uow: Uow, actor: ApiActor, case_id: int) -> list[EvidenceOut]:
     return [evidence_out(e) for e in evidence.visible_evidence(uow, actor, case_id)]
 
 
-@router.put("/cases/{case_id}/evidence/{filename}", response_model=UploadOut, status_code=201)
+@router.put(
+    "/cases/{case_id}/evidence/{filename}",
+    response_model=UploadOut,
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
 async def upload_stream(
     request: Request,
     uow: Uow,

@@ -11,9 +11,9 @@ from pydantic import BaseModel
 
 from madoguchi.bootstrap import Desk
 from madoguchi.services import workspace
-from madoguchi.web.api.v1.schemas import ErrorOut
+from madoguchi.web.api.v1.schemas import ErrorOut, RowId
 from madoguchi.web.deps import ApiActor, Uow, client_ip, get_desk
-from madoguchi.web.routes.workspace import export_indicators
+from madoguchi.web.routes.workspace import EXPORT_TYPES, export_indicators
 
 router = APIRouter(
     prefix="/api/v1",
@@ -22,7 +22,15 @@ router = APIRouter(
 )
 
 
-@router.get("/cases/{case_id}/indicators", response_class=PlainTextResponse)
+@router.get(
+    "/cases/{case_id}/indicators",
+    responses={
+        200: {
+            "description": "the export, in the media type of the format",
+            "content": {media_type: {} for media_type in EXPORT_TYPES.values()},
+        }
+    },
+)
 def case_indicators(
     uow: Uow, actor: ApiActor, case_id: int, format: str = "stix", tlp: str = "amber"
 ) -> PlainTextResponse:
@@ -61,7 +69,7 @@ def get_workspace(uow: Uow, actor: ApiActor, tag: str = "") -> dict[str, Any]:
 
 class FeedbackIn(BaseModel):
     tag: str
-    organisation_id: int
+    organisation_id: RowId
     language: str = "ja"
     send: bool = False
 

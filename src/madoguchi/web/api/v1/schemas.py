@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +18,11 @@ from madoguchi.domain.case import (
 )
 from madoguchi.domain.support import SupportStatus
 from madoguchi.domain.tlp import TLP
+from madoguchi.web.deps import MAX_ROW_ID
+
+# An id a client sends: an integer a row id can hold, so an absurd one is invalid
+# input (422) and never reaches the database driver.
+RowId = Annotated[int, Field(ge=0, le=MAX_ROW_ID)]
 
 
 class MembershipOut(BaseModel):
@@ -86,7 +91,7 @@ class CaseIn(BaseModel):
     started_at: datetime | None = None
     noticed_at: datetime | None = None
     timezone: str = "Asia/Tokyo"
-    reporting_org_id: int | None = Field(
+    reporting_org_id: RowId | None = Field(
         default=None, description="defaults to your own organisation"
     )
 
@@ -98,7 +103,7 @@ class MessageIn(BaseModel):
 
     body: str = Field(min_length=1, max_length=100_000)
     internal: bool = Field(default=False, description="desk only: an internal note")
-    shared_with: list[int] = Field(
+    shared_with: list[RowId] = Field(
         default_factory=list, description="desk only: organisation ids the message is shared with"
     )
 
@@ -223,7 +228,7 @@ class StatusIn(BaseModel):
 
 
 class AssignIn(BaseModel):
-    assignee_id: int | None
+    assignee_id: RowId | None
 
 
 class UrgencyIn(BaseModel):
@@ -231,4 +236,4 @@ class UrgencyIn(BaseModel):
 
 
 class OtherCaseIn(BaseModel):
-    other_case_id: int
+    other_case_id: RowId
