@@ -77,6 +77,16 @@ sys.argv[0] = "madoguchi"
 app()
 """
 
+SUMMARY = """
+import json, sys
+doc = json.loads(open(sys.argv[1], "rb").read())
+print(json.dumps({
+    "events": int(doc["stats"]["events"]),
+    "findings": len(doc["findings"]),
+    "not_loaded": len(doc["rules_not_loaded"]),
+}))
+"""
+
 
 @dataclass
 class Measurement:
@@ -184,10 +194,14 @@ def measure_analyze(
     code, seconds, rss, text = run_child(args, child_env())
     if code != 0:
         return Measurement(name, seconds, 0, rss, f"failed: {text.strip()[-300:]}")
-    doc = json.loads(out.read_bytes())
-    events = int(doc["stats"]["events"])
-    findings = len(doc["findings"])
-    not_loaded = len(doc["rules_not_loaded"])
+    # Read the result in a child too: loading a document of 100+ MB here would grow this
+    # process, and a child forked from it starts with that RSS as its peak (the kernel
+    # keeps the pre-exec high-water mark), inflating every later measurement.
+    summary = subprocess.run(
+        [sys.executable, "-c", SUMMARY, str(out)], capture_output=True, check=True, text=True
+    )
+    counts = json.loads(summary.stdout)
+    events, findings, not_loaded = counts["events"], counts["findings"], counts["not_loaded"]
     out.unlink()
     detail = f"{findings} findings, {not_loaded} rule files not loaded"
     return Measurement(name, seconds, events, rss, f"{note}; {detail}" if note else detail)
@@ -228,12 +242,18 @@ def _own_rule(rng: random.Random, i: int) -> str:
     )
 
 
+def default_jobs() -> list[int]:
+    """One job, then (on a machine with more CPUs) as many jobs as CPUs, at most 8."""
+    cpus = min(os.cpu_count() or 1, 8)
+    return [1, cpus] if cpus > 1 else [1]
+
+
 def report(rows: list[Measurement], size: int) -> None:
     baseline = rows[0]
     base_rate = baseline.events / baseline.seconds if baseline.seconds and baseline.events else 0
     print()
     print(
-        f"{'scenario':<34}{'seconds':>9}{'events':>12}{'events/s':>12}{'MB/s':>8}"
+        f"{'scenario':<40}{'seconds':>9}{'events':>12}{'events/s':>12}{'MB/s':>8}"
         f"{'peak MB':>9}{'vs (a)':>8}"
     )
     for row in rows:
@@ -241,7 +261,7 @@ def report(rows: list[Measurement], size: int) -> None:
         ratio = f"{rate / base_rate:.2f}x" if base_rate and rate else "-"
         mbps = size / 1024 / 1024 / row.seconds if row.seconds else 0
         print(
-            f"{row.name:<34}{row.seconds:>9.1f}{row.events:>12,}{rate:>12,.0f}{mbps:>8.1f}"
+            f"{row.name:<40}{row.seconds:>9.1f}{row.events:>12,}{rate:>12,.0f}{mbps:>8.1f}"
             f"{row.peak_rss_mb:>9.0f}{ratio:>8}"
         )
     for row in rows:
@@ -261,7 +281,12 @@ def main() -> int:
     parser.add_argument("--samples", type=Path, help="folder of sample .evtx files")
     parser.add_argument("--rules-dir", type=Path, help="a public Sigma rule folder to use in (c)")
     parser.add_argument("--rules-count", type=int, default=2500, help="synthetic rules for (c)")
-    parser.add_argument("--jobs", type=int, default=1, help="--jobs for madoguchi analyze")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        action="append",
+        help="--jobs for madoguchi analyze (repeatable; default: 1, and the CPU count if more)",
+    )
     parser.add_argument("--threads", type=int, default=1, help="parser threads for (a)")
     parser.add_argument("--workdir", type=Path, help="where to build the file (default: temp)")
     parser.add_argument(
@@ -289,9 +314,7 @@ def main() -> int:
             f"cycled from {len(chunks)} chunks of {len(files)} sample files"
         )
         rows = [measure_baseline(big, args.threads)]
-        jobs = ["--jobs", str(args.jobs)] if args.jobs > 1 else []
-        if "b" not in args.skip:
-            rows.append(measure_analyze("(b) analyze, built-in pack", big, workdir, jobs, ""))
+        job_counts = args.jobs or default_jobs()
         if "c" not in args.skip:
             if args.rules_dir is not None:
                 rules_dir, source = args.rules_dir, f"public rule folder {args.rules_dir}"
@@ -301,15 +324,16 @@ def main() -> int:
                 source = write_rules(rules_dir, args.rules_count)
                 rule_count = args.rules_count
             print(f"rules for (c)     {rule_count} rule files ({source})")
-            rows.append(
-                measure_analyze(
-                    f"(c) analyze + {rule_count} rules",
-                    big,
-                    workdir,
-                    [*jobs, "--rules", str(rules_dir)],
-                    source,
-                )
-            )
+        for count in job_counts:
+            jobs = ["--jobs", str(count)] if count > 1 else []
+            suffix = f", --jobs {count}" if count > 1 else ""
+            if "b" not in args.skip:
+                name = f"(b) analyze, built-in pack{suffix}"
+                rows.append(measure_analyze(name, big, workdir, jobs, ""))
+            if "c" not in args.skip:
+                name = f"(c) analyze + {rule_count} rules{suffix}"
+                extra = [*jobs, "--rules", str(rules_dir)]
+                rows.append(measure_analyze(name, big, workdir, extra, source))
         report(rows, size)
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -10,8 +11,14 @@ from typing import ClassVar
 
 import pytest
 
+from madoguchi.analysis import runner
 from madoguchi.analysis.result import ResultDocument
-from madoguchi.analysis.runner import AnalysisRequest, Progress, run_analysis
+from madoguchi.analysis.runner import (
+    FILE_WORKERS_SETTING,
+    AnalysisRequest,
+    Progress,
+    run_analysis,
+)
 from madoguchi.analyzers.base import AnalysisContext, BaseAnalyzer, EvidenceFile
 from madoguchi.analyzers.registry import Registry
 from madoguchi.domain.findings import (
@@ -234,3 +241,26 @@ def test_context_window_compares_naive_and_aware_times() -> None:
     assert not ctx.in_window(datetime(2024, 5, 1, 8, 59, tzinfo=UTC))
     assert not ctx.in_window(datetime(2024, 5, 1, 10, 1))
     assert ctx.in_window(None)
+
+
+def test_jobs_let_an_analyzer_split_one_large_file() -> None:
+    def settings(jobs: int, given: dict[str, object] | None = None) -> dict[str, object]:
+        request = AnalysisRequest(paths=(Path("x"),), jobs=jobs, settings=given or {})
+        return dict(request.run_options().settings)
+
+    assert settings(1) == {}
+    assert settings(2) == {FILE_WORKERS_SETTING: 2}
+    assert settings(2, {FILE_WORKERS_SETTING: 1}) == {FILE_WORKERS_SETTING: 1}
+
+
+def test_large_files_are_hashed_aside_with_the_same_digest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = _evidence_tree(tmp_path / "case")
+    plain = _run(tree)
+    monkeypatch.setattr(runner, "HASH_ASIDE_BYTES", 1)  # every file hashed in a thread
+    aside = _run(tree)
+    assert aside.inputs == plain.inputs
+    a_log = next(i for i in aside.inputs if i.path.endswith("/a.log"))
+    assert a_log.sha256 == hashlib.sha256((tree / "a.log").read_bytes()).hexdigest()
+    assert aside.findings == plain.findings

@@ -45,14 +45,29 @@ def finding_record(finding: Finding, path: str) -> FindingRecord:
     )
 
 
-def timeline_record(event: TimelineEvent, path: str) -> TimelineRecord:
+def timeline_record(
+    event: TimelineEvent, path: str, strings: dict[str, str] | None = None
+) -> TimelineRecord:
+    """The record of one timeline event.
+
+    ``strings``, kept by the caller across calls, shares equal message, host and account
+    strings between records: a flood of identical events (thousands of failed logons)
+    then holds each text once.
+    """
+    message, host, account = event.message, event.host, event.account
+    if strings is not None:
+        message = strings.setdefault(message, message)
+        if host is not None:
+            host = strings.setdefault(host, host)
+        if account is not None:
+            account = strings.setdefault(account, account)
     return TimelineRecord(
         timestamp=iso_utc(event.timestamp) or "",
         source=event.source,
-        message=event.message,
+        message=message,
         timestamp_desc=event.timestamp_desc,
-        host=event.host,
-        account=event.account,
+        host=host,
+        account=account,
         evidence=evidence_record(event.evidence, path),
         attributes=_mapping(event.attributes),
     )
@@ -74,9 +89,31 @@ def section_item(data: Mapping[str, Any], path: str) -> dict[str, Any]:
 
 
 def _mapping(data: Mapping[str, Any]) -> dict[str, Any]:
+    if (
+        type(data) is dict
+        and all(type(k) is str for k in data)
+        and all(_is_plain(v) for v in data.values())
+    ):
+        return {k: list(v) if type(v) is list else v for k, v in data.items()}
     value = jsonable(dict(data))
     assert isinstance(value, dict)
     return value
+
+
+_PLAIN = (str, bool, type(None))
+_INT_RANGE = range(-(2**63), 2**64)
+
+
+def _is_plain(value: Any) -> bool:
+    """A value :func:`jsonable` would return unchanged (a quick check of common cases)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return True
+    if kind is int:
+        return value in _INT_RANGE
+    if kind is list:
+        return all(type(v) is str for v in value)
+    return False
 
 
 def as_utc(when: datetime | None) -> datetime | None:

@@ -14,7 +14,7 @@ import enum
 import math
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import PurePath
@@ -52,14 +52,14 @@ class AnalyzerInfo:
     version: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EvidenceRecord:
     path: str
     record_id: int | None = None
     line: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WarningRecord:
     analyzer: str
     message: str
@@ -78,7 +78,7 @@ class InputRecord:
     recognised: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FindingRecord:
     analyzer: str
     rule_id: str
@@ -98,7 +98,7 @@ class FindingRecord:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TimelineRecord:
     timestamp: str
     source: str
@@ -110,7 +110,7 @@ class TimelineRecord:
     attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndicatorRecord:
     type: str
     value: str
@@ -293,8 +293,17 @@ def plain(value: Any) -> Any:
 
 
 def dumps(value: Any, *, option: int = 0) -> bytes:
-    """JSON bytes of records, dicts and lists (orjson walks dataclasses itself)."""
-    return orjson.dumps(value, default=_default, option=option | _DUMP_OPTIONS)
+    """JSON bytes of records, dicts and lists (orjson walks dataclasses itself).
+
+    Tried first without non-string keys and without ``default``, which orjson does much
+    faster; a value that needs either (a non-string key, a mapping that is not a dict)
+    makes that attempt fail, and it is written again the careful way. Both give the
+    same bytes wherever the first succeeds.
+    """
+    try:
+        return orjson.dumps(value, option=option)
+    except TypeError:
+        return orjson.dumps(value, default=_default, option=option | _DUMP_OPTIONS)
 
 
 def decode(hint: Any, value: Any) -> Any:
@@ -349,12 +358,47 @@ def _evidence_key(evidence: EvidenceRecord | None) -> tuple[str, int, int]:
 
 
 def finding_key(item: FindingRecord) -> tuple[Any, ...]:
-    when = item.timestamp or item.first_seen
-    return (_time_key(when), _evidence_key(item.evidence), _canonical(item))
+    return (*_finding_prefix(item), _canonical(item))
 
 
 def timeline_key(item: TimelineRecord) -> tuple[Any, ...]:
-    return (_time_key(item.timestamp), item.source, item.message, _canonical(item))
+    return (*_timeline_prefix(item), _canonical(item))
+
+
+# The prefixes are flat (one tuple per record, not nested ones): the same order, less
+# memory for the hundreds of thousands of keys a large timeline needs at once.
+
+
+def _finding_prefix(item: FindingRecord) -> tuple[Any, ...]:
+    return (*_time_key(item.timestamp or item.first_seen), *_evidence_key(item.evidence))
+
+
+def _timeline_prefix(item: TimelineRecord) -> tuple[Any, ...]:
+    return (*_time_key(item.timestamp), item.source, item.message)
+
+
+def _sorted_records(items: Iterable[R], prefix: Callable[[R], tuple[Any, ...]]) -> tuple[R, ...]:
+    """``items`` sorted by ``prefix`` then canonical JSON: the order of ``sorted(items,
+    key=prefix + canonical)``, but the canonical JSON (the costly, memory-hungry part of
+    the key) is only made for records whose prefixes tie."""
+    keyed = sorted(((prefix(item), item) for item in items), key=_first)
+    out: list[R] = []
+    start = 0
+    while start < len(keyed):
+        key = keyed[start][0]
+        stop = start + 1
+        while stop < len(keyed) and keyed[stop][0] == key:
+            stop += 1
+        if stop - start == 1:
+            out.append(keyed[start][1])
+        else:
+            out += sorted((pair[1] for pair in keyed[start:stop]), key=_canonical)
+        start = stop
+    return tuple(out)
+
+
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
 
 
 def section_key(item: Mapping[str, Any]) -> tuple[str, bytes]:
@@ -380,8 +424,8 @@ def normalise(doc: ResultDocument) -> ResultDocument:
     return replace(
         doc,
         analyzers=tuple(sorted(set(doc.analyzers), key=lambda a: (a.name, a.version))),
-        findings=tuple(sorted(doc.findings, key=finding_key)),
-        timeline=tuple(sorted(doc.timeline, key=timeline_key)),
+        findings=_sorted_records(doc.findings, _finding_prefix),
+        timeline=_sorted_records(doc.timeline, _timeline_prefix),
         indicators=dedupe_indicators(doc.indicators),
         rules_not_loaded=tuple(
             sorted(set(doc.rules_not_loaded), key=lambda r: (r.analyzer, r.rule_file, r.reason))

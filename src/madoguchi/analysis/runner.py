@@ -5,7 +5,9 @@ kind and whose ``sniff`` says yes runs on it. ``prepare`` runs once per analyzer
 run (and once more in each worker process with ``jobs > 1``). An exception from an
 analyzer on one file becomes a warning on that input; results yielded before it are
 kept and the run goes on. With ``jobs > 1`` files go to a process pool and the outcomes
-are merged in walk order, so the document is the same as with one job.
+are merged in walk order, so the document is the same as with one job; with fewer
+files than jobs, an analyzer that can split one large file over processes may do so
+(:data:`FILE_WORKERS_SETTING`), again with the same document.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +58,14 @@ from madoguchi.domain.findings import Finding, Observable, Section, TimelineEven
 MAX_WARNINGS_PER_ANALYZER = 200
 """Warnings kept per input and analyzer; the rest are counted in one summary line."""
 
+HASH_ASIDE_BYTES = 16 * 1024 * 1024
+"""Files at least this large are hashed in a thread while the analyzers run."""
+
+FILE_WORKERS_SETTING = "evtx_workers"
+"""Set to ``jobs`` (unless given): how many processes may read one large file. Workers
+of the runner's own pool never split a file, so this only matters for a single file or
+fewer files than jobs."""
+
 
 @dataclass(frozen=True)
 class AnalysisRequest:
@@ -72,11 +82,17 @@ class AnalysisRequest:
     settings: Mapping[str, Any] = field(default_factory=dict)
 
     def run_options(self) -> RunOptions:
+        settings = dict(self.settings)
+        if self.jobs > 1:
+            # A file too big for one process may be read by several (the event log
+            # analyzer splits .evtx files); only where the runner's own pool is not
+            # already using the cores (see ``partitions.worker_count``).
+            settings.setdefault(FILE_WORKERS_SETTING, self.jobs)
         return RunOptions(
             rule_dirs=self.rule_dirs,
             since=as_utc(self.since),
             until=as_utc(self.until),
-            settings=dict(self.settings),
+            settings=settings,
         )
 
     def recorded_options(self) -> dict[str, Any]:
@@ -132,6 +148,7 @@ class AnalyzerSession:
         self.broken: list[BrokenAnalyzerRecord] = []
         self.rules_not_loaded: list[RuleNotLoadedRecord] = []
         self.warnings: list[RunWarningRecord] = []
+        self.strings: dict[str, str] = {}  # equal timeline texts shared (records.timeline_record)
         for cls in classes:
             ctx = AnalysisContext(options=options, analyzer=cls.name)
             try:
@@ -151,7 +168,22 @@ class AnalyzerSession:
             self.active.append((analyzer, ctx))
 
     def analyze(self, index: int, evidence: EvidenceFile) -> FileOutcome:
-        outcome = FileOutcome(index, evidence.path, evidence.sha256, evidence.size, evidence.kind)
+        if evidence.size < HASH_ASIDE_BYTES:
+            outcome = FileOutcome(
+                index, evidence.path, evidence.sha256, evidence.size, evidence.kind
+            )
+            self._analyze(evidence, outcome)
+            return outcome
+        # A large file: hash it in a thread while the analyzers read it (hashlib and file
+        # reads let go of the GIL, so the hash costs the run next to no time).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="madoguchi-hash") as hasher:
+            digest = hasher.submit(lambda: evidence.sha256)
+            outcome = FileOutcome(index, evidence.path, "", evidence.size, evidence.kind)
+            self._analyze(evidence, outcome)
+            outcome.sha256 = digest.result()
+        return outcome
+
+    def _analyze(self, evidence: EvidenceFile, outcome: FileOutcome) -> None:
         for analyzer, ctx in self.active:
             if evidence.kind not in analyzer.accepts:
                 continue
@@ -164,7 +196,6 @@ class AnalyzerSession:
                 continue
             outcome.analyzers.append(analyzer.name)
             self._run_one(analyzer, ctx, evidence, outcome)
-        return outcome
 
     def _run_one(
         self, analyzer: Analyzer, ctx: AnalysisContext, evidence: EvidenceFile, outcome: FileOutcome
@@ -208,7 +239,7 @@ class AnalyzerSession:
                 outcome.findings.append(finding_record(output, path))
         elif isinstance(output, TimelineEvent):
             if in_window(since, until, output.timestamp):
-                outcome.timeline.append(timeline_record(output, path))
+                outcome.timeline.append(timeline_record(output, path, self.strings))
         elif isinstance(output, Observable):
             if in_window(since, until, output.timestamp):
                 outcome.indicators.append(indicator_record(output, path))

@@ -53,6 +53,28 @@ def _lower(text: str | list[str] | None) -> Lowered:
     return [t.lower() for t in text]
 
 
+_KEY_INDEXES: dict[tuple[Any, ...], dict[str, Any]] = {}
+_KEY_INDEXES_KEPT = 4096
+
+
+def _key_index(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The lower-cased index of ``event``'s keys (lower-cased key -> key).
+
+    Events of one kind have the same keys in the same order, so the index is kept per
+    key tuple (at most :data:`_KEY_INDEXES_KEPT` of them) instead of being rebuilt for
+    every event. Callers must not change it.
+    """
+    keys = tuple(event)
+    index = _KEY_INDEXES.get(keys)
+    if index is None:
+        index = {str(k).lower(): k for k in keys}
+        if all(k.__class__ is str for k in keys):  # other keys may be equal yet print apart
+            if len(_KEY_INDEXES) >= _KEY_INDEXES_KEPT:
+                _KEY_INDEXES.clear()
+            _KEY_INDEXES[keys] = index
+    return index
+
+
 class EventView:
     """Per-event lookups and caches; build one per event and throw it away."""
 
@@ -72,7 +94,7 @@ class EventView:
             return name
         keys = self._keys
         if keys is None:
-            keys = self._keys = {str(k).lower(): k for k in self.event}
+            keys = self._keys = _key_index(self.event)
         return keys.get(lname)
 
     def raw(self, name: str, lname: str) -> Any:

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import pickle
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -53,6 +53,7 @@ from madoguchi.analyzers.windows_evtx.bursts import Burst, Bursts
 from madoguchi.analyzers.windows_evtx.events import FlatEvent, ReadEvent
 from madoguchi.analyzers.windows_evtx.evtx_file import HEADER_BLOCK, check_size, read_records
 from madoguchi.analyzers.windows_evtx.gaps import DEFAULT_TIME_GAP_HOURS, GapTracker
+from madoguchi.analyzers.windows_evtx.handover import Spill
 from madoguchi.analyzers.windows_evtx.key_events import (
     KEY_EVENTS,
     OBSERVABLE_EVENTS,
@@ -261,7 +262,7 @@ class EvtxAnalyzer(BaseAnalyzer):
                 for found in matches:
                     if feed is not None:  # a worker: the main process correlates, in order
                         if correlator.wants(found.rule.id):
-                            feed.append((found.rule.id, correlator.project(event), when))
+                            feed.append((found.rule.id, state.projection(event), when))
                         continue
                     for corr in correlator.observe(found, event, when):
                         bursts.add(corr)
@@ -299,9 +300,13 @@ class EvtxAnalyzer(BaseAnalyzer):
         """
         check_size(evidence, ctx)
         header = evidence.head[:HEADER_BLOCK]
-        jobs = [_RangeJob(evidence, ctx.options, header, rng) for rng in ranges[1:]]
+        spill_dir = tempfile.TemporaryDirectory(prefix="madoguchi-evtx-")
+        jobs = [
+            _RangeJob(evidence, ctx.options, header, rng, Path(spill_dir.name) / f"part-{n}")
+            for n, rng in enumerate(ranges[1:], start=1)
+        ]
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=len(jobs), mp_context=context) as pool:
+        with spill_dir, ProcessPoolExecutor(max_workers=len(jobs), mp_context=context) as pool:
             futures = [pool.submit(_scan_range, job) for job in jobs]
             yield from self._scan(
                 _read_range(evidence, ctx, header, ranges[0]), ctx, evidence, ruleset, state
@@ -440,7 +445,7 @@ class EvtxAnalyzer(BaseAnalyzer):
 # ---------------------------------------------------------------------- one file's tallies
 
 Feed = list[tuple[str, dict[str, Any], datetime]]
-_BATCH = 2000  # outputs per pickled batch a worker hands back
+_BATCH = 2000  # outputs per packed batch a worker hands back
 
 
 @dataclass
@@ -454,6 +459,19 @@ class _FileState:
     seen: set[tuple[str, str]] = field(default_factory=set)
     bursts: Bursts = field(default_factory=Bursts)
     read: int = 0
+    # A worker's equal projections, shared: a flood of failed logons holds each once
+    # (also once in the pickle the main process reads).
+    projections: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
+
+    def projection(self, event: FlatEvent) -> dict[str, Any]:
+        """What the correlations read of ``event`` (see ``Correlator.project``)."""
+        assert self.correlator is not None
+        projected = self.correlator.project(event)
+        values = projected.values()
+        try:  # the types too: 1 and True are equal keys but not the same JSON
+            return self.projections.setdefault((*values, *map(type, values)), projected)
+        except TypeError:  # a list value: not shareable by key, keep it as it is
+            return projected
 
     @classmethod
     def start(
@@ -482,15 +500,13 @@ class _FileState:
     def absorb(self, part: _RangeResult, ctx: AnalysisContext) -> Iterator[AnalyzerOutput]:
         """Take over a worker's part: its outputs in order, its tallies, its warnings."""
         seen = self.seen
-        for batch in part.batches:
-            outputs: list[AnalyzerOutput] = pickle.loads(batch)  # noqa: S301 - our own worker's
-            for output in outputs:
-                if isinstance(output, Observable):
-                    key = (output.type, output.value)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                yield output
+        for output in part.outputs.read():
+            if isinstance(output, Observable):
+                key = (output.type, output.value)
+                if key in seen:
+                    continue
+                seen.add(key)
+            yield output
         if self.correlator is not None:
             for rule_id, event, when in part.feed:
                 for corr in self.correlator.observe_rule(rule_id, event, when):
@@ -508,11 +524,12 @@ class _RangeJob:
     options: RunOptions
     header: bytes
     rng: ChunkRange
+    spill: Path  # where the worker writes its outputs (see handover.Spill)
 
 
 @dataclass
 class _RangeResult:
-    batches: list[bytes]  # pickled lists of outputs: compact until the main process yields them
+    outputs: Spill  # written by the worker, read by the main process one batch at a time
     feed: Feed
     gaps: GapTracker
     logons: LogonTracker
@@ -535,17 +552,17 @@ def _scan_range(job: _RangeJob) -> _RangeResult:
     ruleset = analyzer._rules(ctx).ruleset  # forked: the compiled pack is already here
     state = _FileState.start(ruleset, job.options.settings, record_gaps=True, worker=True)
     items = _read_range(job.evidence, ctx, job.header, job.rng)
-    batches: list[bytes] = []
+    outputs = Spill(job.spill)
     batch: list[AnalyzerOutput] = []
     for output in analyzer._scan(items, ctx, job.evidence, ruleset, state):
         batch.append(output)
         if len(batch) >= _BATCH:
-            batches.append(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+            outputs.write(batch)
             batch = []
     if batch:
-        batches.append(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+        outputs.write(batch)
     return _RangeResult(
-        batches,
+        outputs,
         state.feed or [],
         state.gaps,
         state.logons,

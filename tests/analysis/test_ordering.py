@@ -1,0 +1,87 @@
+"""Sorting findings and timeline events: the documented key, with canonical JSON made
+only where the cheaper part of the key ties."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from madoguchi.analysis.records import _mapping
+from madoguchi.analysis.result import (
+    EvidenceRecord,
+    FindingRecord,
+    ResultDocument,
+    TimelineRecord,
+    finding_key,
+    jsonable,
+    normalise,
+    timeline_key,
+)
+
+_times = st.sampled_from(
+    [None, "2024-01-01T00:00:00Z", "2024-01-01T00:00:00.500000Z", "2024-01-01T00:00:01Z"]
+)
+_small = st.sampled_from(["a", "b", "c"])
+_records = st.one_of(st.none(), st.integers(0, 3))
+_values = st.one_of(st.integers(0, 2), st.booleans(), st.none(), _small)
+
+
+@st.composite
+def _timeline(draw: st.DrawFn) -> TimelineRecord:
+    return TimelineRecord(
+        timestamp=draw(_times) or "",
+        source=draw(_small),
+        message=draw(_small),
+        host=draw(st.one_of(st.none(), _small)),
+        evidence=EvidenceRecord("x.evtx", draw(_records)),
+        attributes={"v": draw(_values)},
+    )
+
+
+@st.composite
+def _finding(draw: st.DrawFn) -> FindingRecord:
+    return FindingRecord(
+        analyzer="a",
+        rule_id=draw(_small),
+        title=draw(_small),
+        severity="high",
+        timestamp=draw(_times),
+        first_seen=draw(_times),
+        evidence=draw(st.one_of(st.none(), st.builds(EvidenceRecord, _small, _records))),
+        details={"v": draw(_values)},
+    )
+
+
+@given(st.lists(_timeline(), max_size=30), st.lists(_finding(), max_size=30))
+def test_order_is_that_of_the_full_key(
+    timeline: list[TimelineRecord], findings: list[FindingRecord]
+) -> None:
+    doc = normalise(ResultDocument(timeline=tuple(timeline), findings=tuple(findings)))
+    # Records equal under == may still differ as JSON (1 and True); compare as JSON.
+    assert [jsonable(t) for t in doc.timeline] == [
+        jsonable(t) for t in sorted(timeline, key=timeline_key)
+    ]
+    assert [jsonable(f) for f in doc.findings] == [
+        jsonable(f) for f in sorted(findings, key=finding_key)
+    ]
+
+
+def test_plain_attributes_are_copied_like_jsonable_would() -> None:
+    rules = ["r1"]
+    attributes: dict[str, Any] = {"event_id": 4625, "record_id": 2**63, "rules": rules, "x": None}
+    copied = _mapping(attributes)
+    assert copied == jsonable(attributes)
+    assert copied["rules"] is not rules  # a copy, as jsonable makes
+    odd: dict[str, Any] = {"n": 2**70, "f": float("nan"), 3: "key"}
+    assert _mapping(odd) == jsonable(odd) == {"n": str(2**70), "f": None, "3": "key"}
+
+
+def test_records_equal_in_python_but_not_in_json_keep_the_canonical_order() -> None:
+    one = TimelineRecord("2024-01-01T00:00:00Z", "s", "m", attributes={"v": 1})
+    true = TimelineRecord("2024-01-01T00:00:00Z", "s", "m", attributes={"v": True})
+    for given_order in ((one, true), (true, one)):
+        doc = normalise(ResultDocument(timeline=given_order))
+        assert [t.attributes["v"] for t in doc.timeline] == [1, True]
+        assert [type(t.attributes["v"]) for t in doc.timeline] == [int, bool]
