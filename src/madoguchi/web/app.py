@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -236,7 +237,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def request_invalid(request: Request, error: RequestValidationError) -> Response:
         if _is_api(request):
             return JSONResponse(
-                {"detail": "invalid request", "code": "invalid", "errors": error.errors()},
+                {
+                    "detail": "invalid request",
+                    "code": "invalid",
+                    # The errors may carry the exception objects pydantic raised.
+                    "errors": jsonable_encoder(error.errors()),
+                },
                 status_code=422,
             )
         return _error(request, 422, None, N_("Invalid input"))
