@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from madoguchi.analysis.archives import ArchiveLimits, MemberProblem, expand_archive
 from madoguchi.domain.errors import ArchiveError
 
-BUDGET = settings(max_examples=200, deadline=None)
+BUDGET = settings(max_examples=200, deadline=None, derandomize=True, database=None)
 LIMITS = ArchiveLimits(max_member_size=1 << 20, max_total_size=4 << 20, ratio_floor=1 << 16)
 
 NAMES = st.one_of(

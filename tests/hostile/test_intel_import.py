@@ -13,7 +13,7 @@ from madoguchi.domain.errors import MadoguchiError
 from madoguchi.intel.misp.event import import_event
 from madoguchi.intel.stix.bundle import import_bundle
 
-BUDGET = settings(max_examples=200, deadline=None)
+BUDGET = settings(max_examples=200, deadline=None, derandomize=True, database=None)
 
 scalars = st.one_of(
     st.none(),

@@ -15,7 +15,7 @@ from madoguchi.analyzers.ransomware.notetext import extract_note_text, pdf_to_te
 from madoguchi.analyzers.textio import decode_bytes, iter_lines
 from madoguchi.domain.errors import InputFormatError
 
-BUDGET = settings(max_examples=200, deadline=None)
+BUDGET = settings(max_examples=200, deadline=None, derandomize=True, database=None)
 
 # Bytes with the structure parsers look for mixed in, so mutations reach deep code.
 MARKERS = [
