@@ -79,9 +79,19 @@ def job_handlers(desk: Desk) -> dict[str, JobHandler]:
     }
 
     def analyse(payload: Mapping[str, Any]) -> None:
-        analysis_runs.run_evidence_analysis(desk.uow_factory, desk.store, payload)
+        analysis_runs.run_evidence_analysis(
+            desk.uow_factory,
+            desk.store,
+            payload,
+            queue=desk.queue,
+            part_mb=desk.settings.evtx_part_mb,
+        )
+
+    def analyse_part(payload: Mapping[str, Any]) -> None:
+        analysis_runs.run_evidence_part(desk.uow_factory, desk.store, payload)
 
     handlers[analysis_runs.ANALYSIS_JOB] = analyse
+    handlers[analysis_runs.PART_JOB] = analyse_part
     return handlers
 
 

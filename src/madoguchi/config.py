@@ -66,6 +66,12 @@ class Settings(BaseSettings):
         description="Seconds before Redis gives a dead worker's job to another worker;"
         " longer than the longest job",
     )
+    evtx_part_mb: float = Field(
+        default=256,
+        ge=0,
+        description="An uploaded .evtx file at least this many MB is analysed in parts of"
+        " about this size, one job each, then merged; 0 turns splitting off",
+    )
     inline_worker: bool = Field(
         default=True, description="Run an in-process job worker in the web server"
     )

@@ -185,10 +185,47 @@ class IndicatorRepo(Protocol):
     def markers(self, case_ids: Iterable[int] | None = None) -> list[tuple[int, str, str]]: ...
 
 
+@dataclass(frozen=True)
+class PartSet:
+    """The parts one analyzer's run over one large evidence file was split into.
+
+    ``run`` tells this split from an earlier one of the same file (a re-run): a part job
+    of an older run finds no row to fill and does nothing.
+    """
+
+    evidence_id: int
+    analyzer: str
+    analyzer_version: str
+    run: str
+    parts: int
+
+
 class AnalysisRepo(Protocol):
     def save(self, record: AnalysisRecord) -> None: ...
     def for_case(self, case_id: int) -> list[AnalysisRecord]: ...
     def for_evidence(self, evidence_id: int) -> list[AnalysisRecord]: ...
+
+    def open_parts(self, parts: PartSet, now: datetime) -> None:
+        """One empty row per part, replacing the rows of any earlier split."""
+        ...
+
+    def part_stored(self, parts: PartSet, part: int) -> bool | None:
+        """Whether the part's output is stored; ``None`` when the set has no such part."""
+        ...
+
+    def save_part(self, parts: PartSet, part: int, data: bytes, now: datetime) -> bool:
+        """Store (or store again) a part's output; False when the set has no such part."""
+        ...
+
+    def parts_stored(self, parts: PartSet) -> tuple[int, int]:
+        """How many parts of the set are stored, and how many rows it has."""
+        ...
+
+    def part_data(self, parts: PartSet, part: int) -> bytes | None: ...
+
+    def delete_parts(self, parts: PartSet) -> int:
+        """Remove the set's rows (after the merge); how many there were."""
+        ...
 
 
 # --- advisories (issue 7): AdvisoryRepo protocol goes here ---

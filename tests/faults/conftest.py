@@ -73,6 +73,7 @@ class Workers:
         self.logs = tmp / "worker-logs"
         self.logs.mkdir()
         self.running: list[subprocess.Popen[bytes]] = []
+        self.extra_env: dict[str, str] = {}
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MADOGUCHI_")}
@@ -89,6 +90,7 @@ class Workers:
                 ),
             }
         )
+        env.update(self.extra_env)
         return env
 
     def start(self, name: str) -> subprocess.Popen[bytes]:

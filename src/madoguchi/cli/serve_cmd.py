@@ -77,6 +77,8 @@ def register(app: typer.Typer) -> None:
             argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=threads"]
             if queues:
                 argv.append(f"--queues={queues}")
+                # Jobs a job queues (the parts of a large file) stay on this worker's queue.
+                queue.app.conf.task_default_queue = queues.split(",", maxsplit=1)[0].strip()
             queue.app.worker_main(argv)
             return
         inline = desk.inline_queue

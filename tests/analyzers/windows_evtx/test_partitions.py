@@ -17,8 +17,10 @@ from typing import Any
 
 import evtx
 import pytest
-from tests.analyzers.windows_evtx.evtx_helpers import DATA, run
+from tests.analyzers.windows_evtx.evtx_helpers import DATA, evidence, run
 
+from madoguchi.analyzers.base import RunOptions
+from madoguchi.analyzers.windows_evtx import PARTS_SETTING, PartOutput, scan_part
 from madoguchi.analyzers.windows_evtx.evtx_file import CHUNK_SIZE, HEADER_BLOCK
 from madoguchi.analyzers.windows_evtx.partitions import RangeFile, plan, range_header, worker_count
 
@@ -133,3 +135,23 @@ def test_real_samples_read_by_several_processes(tmp_path: Path) -> None:
     assert [s.name for s in one.sections] == ["logons"]
     assert many.outputs == one.outputs
     assert many.ctx.warnings == one.ctx.warnings
+
+
+def test_parts_scanned_apart_and_stored_as_bytes_merge_to_the_one_pass_result(
+    tmp_path: Path,
+) -> None:
+    path = build(tmp_path / "big.evtx", 200, damage=70)
+    one = run(path)
+    ref = evidence(path)
+    ranges = plan(path.stat().st_size, 3)
+    assert len(ranges) == 3
+    stored = [
+        scan_part(ref, rng, RunOptions(), spill=tmp_path / f"part-{n}").to_bytes()
+        for n, rng in enumerate(ranges)
+    ]
+    assert not list(tmp_path.glob("part-*"))  # the spill files went into the bytes
+    merged = run(path, settings={PARTS_SETTING: (PartOutput.from_bytes(b) for b in stored)})
+    assert merged.ctx.events == one.ctx.events
+    assert merged.outputs == one.outputs
+    assert merged.ctx.warnings == one.ctx.warnings
+    assert merged.ctx.skipped_records == one.ctx.skipped_records > 0

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from madoguchi.analyzers.windows_evtx.analyzer import EvtxAnalyzer, load_rule_pack
+from madoguchi.analyzers.windows_evtx.analyzer import (
+    PARTS_SETTING,
+    EvtxAnalyzer,
+    PartOutput,
+    load_rule_pack,
+    merge_parts,
+    scan_part,
+)
 from madoguchi.analyzers.windows_evtx.logon_graph import render_svg
 
 _EXAMPLES = Path(__file__).parent / "examples"
@@ -21,4 +28,13 @@ EXAMPLES = (
     _EXAMPLES / "eventviewer-ja.csv",
 )
 
-__all__ = ["EXAMPLES", "EvtxAnalyzer", "load_rule_pack", "render_svg"]
+__all__ = [
+    "EXAMPLES",
+    "PARTS_SETTING",
+    "EvtxAnalyzer",
+    "PartOutput",
+    "load_rule_pack",
+    "merge_parts",
+    "render_svg",
+    "scan_part",
+]

@@ -19,6 +19,12 @@ Run settings read from ``ctx.options.settings``: ``evtx_time_gap_hours`` (float)
 ``evtx_workers`` and ``evtx_parallel_min_mb`` (how many processes read one large
 ``.evtx`` file, and from what size; off by default, see :mod:`partitions`).
 
+Parts on other machines: :func:`scan_part` reads one range of chunks (from
+:func:`partitions.plan`) into a :class:`PartOutput` that can be stored as bytes, and
+the analyzer merges the parts of a file, in part order, when ``ctx.options.settings``
+holds them under :data:`PARTS_SETTING` (see :func:`merge_parts`). The desk uses this
+to spread one large upload over its workers; the result is the one-pass result.
+
 Speed: most events match no rule, so the per-event path is kept short — the rule
 index and pre-filter (:mod:`madoguchi.analyzers.sigma.ruleset`) reject them after a
 dict lookup and one automaton pass, and timeline, logon and observable work is gated
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import pickle
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -53,7 +60,7 @@ from madoguchi.analyzers.windows_evtx.bursts import Burst, Bursts
 from madoguchi.analyzers.windows_evtx.events import FlatEvent, ReadEvent
 from madoguchi.analyzers.windows_evtx.evtx_file import HEADER_BLOCK, check_size, read_records
 from madoguchi.analyzers.windows_evtx.gaps import DEFAULT_TIME_GAP_HOURS, GapTracker
-from madoguchi.analyzers.windows_evtx.handover import Spill
+from madoguchi.analyzers.windows_evtx.handover import Batches, Spill
 from madoguchi.analyzers.windows_evtx.key_events import (
     KEY_EVENTS,
     OBSERVABLE_EVENTS,
@@ -88,6 +95,10 @@ if TYPE_CHECKING:
 
 RULES_DIR = Path(__file__).parent / "rules"
 _CACHE_KEY = "windows-evtx:rules"
+
+PARTS_SETTING = "evtx_parts"
+"""Run setting: the :class:`PartOutput` of every range of an ``.evtx`` file, in order
+(any iterable); the analyzer then merges them instead of reading the file."""
 
 
 @dataclass
@@ -209,6 +220,10 @@ class EvtxAnalyzer(BaseAnalyzer):
         fmt = format_for(evidence)
         if fmt is None:
             ctx.warn("not a Windows event log or export this analyzer can read", path=evidence.path)
+            return
+        parts = ctx.options.settings.get(PARTS_SETTING)
+        if parts is not None and fmt is EVTX:
+            yield from merge_parts(evidence, parts, ctx, analyzer=self)
             return
         ruleset = self._rules(ctx).ruleset
         state = _FileState.start(ruleset, ctx.options.settings, record_gaps=fmt is EVTX)
@@ -497,7 +512,7 @@ class _FileState:
         logons = LogonTracker(pools, max_sources=sys.maxsize) if worker else LogonTracker(pools)
         return cls(gaps, logons, correlator, [] if worker else None)
 
-    def absorb(self, part: _RangeResult, ctx: AnalysisContext) -> Iterator[AnalyzerOutput]:
+    def absorb(self, part: PartOutput, ctx: AnalysisContext) -> Iterator[AnalyzerOutput]:
         """Take over a worker's part: its outputs in order, its tallies, its warnings."""
         seen = self.seen
         for output in part.outputs.read():
@@ -528,14 +543,37 @@ class _RangeJob:
 
 
 @dataclass
-class _RangeResult:
-    outputs: Spill  # written by the worker, read by the main process one batch at a time
+class PartOutput:
+    """What the per-event pass over one range of chunks leaves for the merge."""
+
+    outputs: Spill | Batches  # packed outputs, read one batch at a time
     feed: Feed
     gaps: GapTracker
     logons: LogonTracker
     read: int
     warnings: list[InputWarning]
     skipped: int
+
+    def to_bytes(self) -> bytes:
+        """The part as bytes to store (the outputs are taken from their spill file)."""
+        outputs = self.outputs
+        packed = outputs.take() if isinstance(outputs, Spill) else outputs.data
+        state = (self.feed, self.gaps, self.logons, self.read, self.warnings, self.skipped)
+        return pickle.dumps(
+            (_PART_FORMAT, outputs.batches, packed, *state), protocol=pickle.HIGHEST_PROTOCOL
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> PartOutput:
+        """A part stored by :meth:`to_bytes` (by this desk's own workers)."""
+        loaded = pickle.loads(data)  # noqa: S301 - written by our own part job
+        if loaded[0] != _PART_FORMAT:
+            raise ValueError(f"stored part has format {loaded[0]!r}, expected {_PART_FORMAT}")
+        _, batches, packed, feed, gaps, logons, read, warnings, skipped = loaded
+        return cls(Batches(packed, batches), feed, gaps, logons, read, warnings, skipped)
+
+
+_PART_FORMAT = 1
 
 
 def _read_range(
@@ -545,23 +583,41 @@ def _read_range(
         yield from read_records(source, evidence, ctx, chunk_base=rng.first)
 
 
-def _scan_range(job: _RangeJob) -> _RangeResult:
+def _scan_range(job: _RangeJob) -> PartOutput:
     """In a worker process: the per-event pass over one range of chunks."""
+    return scan_part(job.evidence, job.rng, job.options, spill=job.spill, header=job.header)
+
+
+def scan_part(
+    evidence: EvidenceFile,
+    rng: ChunkRange,
+    options: RunOptions,
+    *,
+    spill: Path,
+    header: bytes | None = None,
+) -> PartOutput:
+    """The per-event pass over the chunks of ``rng`` of an ``.evtx`` file.
+
+    Outputs are written to ``spill`` (a file that must not exist yet; reading the
+    part's outputs, or :meth:`PartOutput.to_bytes`, removes it). ``header`` is the
+    file's first 4096 bytes (read from the file when not given). Merge the parts of
+    every range of :func:`partitions.plan`, in order, with :func:`merge_parts`.
+    """
     analyzer = EvtxAnalyzer()
-    ctx = AnalysisContext(options=job.options, analyzer=analyzer.name)
+    ctx = AnalysisContext(options=options, analyzer=analyzer.name)
     ruleset = analyzer._rules(ctx).ruleset  # forked: the compiled pack is already here
-    state = _FileState.start(ruleset, job.options.settings, record_gaps=True, worker=True)
-    items = _read_range(job.evidence, ctx, job.header, job.rng)
-    outputs = Spill(job.spill)
+    state = _FileState.start(ruleset, options.settings, record_gaps=True, worker=True)
+    items = _read_range(evidence, ctx, header or evidence.head[:HEADER_BLOCK], rng)
+    outputs = Spill(spill)
     batch: list[AnalyzerOutput] = []
-    for output in analyzer._scan(items, ctx, job.evidence, ruleset, state):
+    for output in analyzer._scan(items, ctx, evidence, ruleset, state):
         batch.append(output)
         if len(batch) >= _BATCH:
             outputs.write(batch)
             batch = []
     if batch:
         outputs.write(batch)
-    return _RangeResult(
+    return PartOutput(
         outputs,
         state.feed or [],
         state.gaps,
@@ -570,3 +626,29 @@ def _scan_range(job: _RangeJob) -> _RangeResult:
         ctx.warnings,
         ctx.skipped_records,
     )
+
+
+def merge_parts(
+    evidence: EvidenceFile,
+    parts: Iterable[PartOutput],
+    ctx: AnalysisContext,
+    *,
+    analyzer: EvtxAnalyzer | None = None,
+) -> Iterator[AnalyzerOutput]:
+    """What :meth:`EvtxAnalyzer.analyze` yields for the whole file, from its parts.
+
+    ``parts`` are the :func:`scan_part` outputs of every range of the file, in range
+    order (loaded lazily if it is a generator). The merge is the one used when local
+    processes read the ranges: outputs in file order (observables seen in an earlier
+    part dropped), correlations replayed in order, logon and gap tallies added up.
+    """
+    analyzer = analyzer or EvtxAnalyzer()
+    ruleset = analyzer._rules(ctx).ruleset
+    state = _FileState.start(ruleset, ctx.options.settings, record_gaps=True)
+    check_size(evidence, ctx)
+    try:
+        for part in parts:
+            yield from state.absorb(part, ctx)
+    finally:
+        ctx.count_events(state.read)
+    yield from analyzer._finish(evidence, state)

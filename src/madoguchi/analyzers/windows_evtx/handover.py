@@ -94,3 +94,29 @@ class Spill:
                 size = int.from_bytes(source.read(8), "little")
                 yield from unpack(source.read(size))
         self.path.unlink(missing_ok=True)
+
+    def take(self) -> bytes:
+        """The batches as written (for :class:`Batches`); the file is removed."""
+        if not self.batches:
+            return b""
+        data = self.path.read_bytes()
+        self.path.unlink(missing_ok=True)
+        return data
+
+
+class Batches:
+    """Batches in the :class:`Spill` layout held in memory (a part stored elsewhere)."""
+
+    def __init__(self, data: bytes, batches: int) -> None:
+        self.data = data
+        self.batches = batches
+
+    def read(self) -> Iterator[AnalyzerOutput]:
+        """Every output, in order."""
+        view = memoryview(self.data)
+        offset = 0
+        for _ in range(self.batches):
+            size = int.from_bytes(view[offset : offset + 8], "little")
+            offset += 8
+            yield from unpack(bytes(view[offset : offset + size]))
+            offset += size

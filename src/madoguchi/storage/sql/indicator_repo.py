@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, String, cast, delete, insert, select, update
+from sqlalchemy import Row, String, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from madoguchi.domain.findings import Stage
@@ -19,12 +19,13 @@ from madoguchi.domain.indicator import (
     SourceKind,
 )
 from madoguchi.domain.tlp import TLP
-from madoguchi.ports import AnalysisRecord, StoredSighting
+from madoguchi.ports import AnalysisRecord, PartSet, StoredSighting
 from madoguchi.storage.sql import tables
 
 I = tables.indicators.c  # noqa: E741
 S = tables.sightings.c
 A = tables.analysis_results.c
+P = tables.analysis_parts.c
 M = tables.case_markers.c
 
 
@@ -272,6 +273,71 @@ class SqlAnalysisRepo:
             select(tables.analysis_results).where(A.evidence_id == evidence_id).order_by(A.id)
         )
         return [_record(r) for r in rows]
+
+    # -- parts of a large file analysed by several jobs
+
+    def open_parts(self, parts: PartSet, now: datetime) -> None:
+        self.session.execute(
+            delete(tables.analysis_parts).where(
+                P.evidence_id == parts.evidence_id,
+                P.analyzer == parts.analyzer,
+                P.analyzer_version == parts.analyzer_version,
+            )
+        )
+        self.session.execute(
+            insert(tables.analysis_parts),
+            [
+                {
+                    "evidence_id": parts.evidence_id,
+                    "analyzer": parts.analyzer,
+                    "analyzer_version": parts.analyzer_version,
+                    "part": part,
+                    "parts": parts.parts,
+                    "run": parts.run,
+                    "created_at": now,
+                }
+                for part in range(parts.parts)
+            ],
+        )
+
+    def part_stored(self, parts: PartSet, part: int) -> bool | None:
+        row = self.session.execute(
+            select(P.data.is_not(None)).where(*_part_set(parts), P.part == part)
+        ).first()
+        return None if row is None else bool(row[0])
+
+    def save_part(self, parts: PartSet, part: int, data: bytes, now: datetime) -> bool:
+        result = self.session.execute(
+            update(tables.analysis_parts)
+            .where(*_part_set(parts), P.part == part)
+            .values(data=data, stored_at=now)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def parts_stored(self, parts: PartSet) -> tuple[int, int]:
+        row = self.session.execute(
+            select(func.count(P.data), func.count(P.id)).where(*_part_set(parts))
+        ).one()
+        return int(row[0]), int(row[1])
+
+    def part_data(self, parts: PartSet, part: int) -> bytes | None:
+        data: bytes | None = self.session.execute(
+            select(P.data).where(*_part_set(parts), P.part == part)
+        ).scalar_one_or_none()
+        return data
+
+    def delete_parts(self, parts: PartSet) -> int:
+        result = self.session.execute(delete(tables.analysis_parts).where(*_part_set(parts)))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _part_set(parts: PartSet) -> tuple[Any, ...]:
+    return (
+        P.evidence_id == parts.evidence_id,
+        P.analyzer == parts.analyzer,
+        P.analyzer_version == parts.analyzer_version,
+        P.run == parts.run,
+    )
 
 
 def _record(row: Row[Any]) -> AnalysisRecord:

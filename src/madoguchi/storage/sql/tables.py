@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -295,6 +296,26 @@ analysis_results = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("finished_at", UtcDateTime),
     UniqueConstraint("evidence_id", "analyzer", "analyzer_version", name="uq_analysis_results_run"),
+)
+
+# One row per part of a large file analysed by several jobs (issue: scale-out); the rows
+# of a set are created together, filled by the part jobs and deleted after the merge.
+analysis_parts = Table(
+    "analysis_parts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("evidence_id", ForeignKey("evidence.id", ondelete="CASCADE"), nullable=False),
+    Column("analyzer", String(64), nullable=False),
+    Column("analyzer_version", String(32), nullable=False),
+    Column("part", Integer, nullable=False),
+    Column("parts", Integer, nullable=False),
+    Column("run", String(32), nullable=False),
+    Column("data", LargeBinary),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("stored_at", UtcDateTime),
+    UniqueConstraint(
+        "evidence_id", "analyzer", "analyzer_version", "part", name="uq_analysis_parts_part"
+    ),
 )
 
 indicators = Table(
