@@ -5,14 +5,12 @@ with bounded memory, aborts that leave nothing, verified local copies, and what
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
+from tests.memory import PeakMemory
 from tests.seaweedfs import S3Server
 from tests.storage.test_evidence_stores import _blocks, _settings
 
@@ -49,33 +47,6 @@ def _pending_uploads(s3_server: S3Server, bucket: str) -> list[Any]:
 
 def _local_files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
-
-
-class PeakMemory:
-    """Samples this process's resident memory while a block runs."""
-
-    def __init__(self) -> None:
-        self.process = psutil.Process()
-        self.start = self.peak = self.process.memory_info().rss
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.process.memory_info().rss)
-            time.sleep(0.02)
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    @property
-    def growth_mib(self) -> float:
-        return (self.peak - self.start) / MiB
 
 
 def test_keys_follow_the_object_layout_under_the_prefix(

@@ -6,15 +6,14 @@ from __future__ import annotations
 import hashlib
 import io
 import socket
-import threading
 import time
 import zipfile
 from collections.abc import Iterator
 
 import httpx
-import psutil
 import pytest
 from tests.conftest import LiveServer
+from tests.memory import PeakMemory
 from tests.world import World, build_world
 
 MiB = 1024 * 1024
@@ -22,33 +21,6 @@ MiB = 1024 * 1024
 
 def _headers(world: World, role: str = "party_reporter") -> dict[str, str]:
     return {"Authorization": f"Bearer {world.people[role].token}"}
-
-
-class PeakMemory:
-    """Samples this process's resident memory while a block runs."""
-
-    def __init__(self) -> None:
-        self.process = psutil.Process()
-        self.start = self.peak = self.process.memory_info().rss
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.process.memory_info().rss)
-            time.sleep(0.05)
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    @property
-    def growth_mib(self) -> float:
-        return (self.peak - self.start) / MiB
 
 
 @pytest.mark.slow
