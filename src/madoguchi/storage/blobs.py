@@ -17,6 +17,7 @@ from typing import IO
 
 from madoguchi.domain.errors import ValidationError
 from madoguchi.i18n.catalogue import N_
+from madoguchi.ports import BlobWriter as BlobWriterPort
 from madoguchi.ports import StoredBlob, StoredObject, StoreHealth
 from madoguchi.storage.temp_files import temp_name
 
@@ -72,6 +73,18 @@ def local_disk_health(root: Path, setting: str) -> StoreHealth:
     )
 
 
+def write_file(writer: BlobWriterPort, source: Path) -> StoredBlob:
+    """Stream a local file through ``writer``; nothing is kept when reading fails."""
+    try:
+        with source.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(CHUNK), b""):
+                writer.write(chunk)
+    except BaseException:
+        writer.abort()
+        raise
+    return writer.commit()
+
+
 class BlobWriter:
     def __init__(self, store: FilesystemEvidenceStore, max_bytes: int | None) -> None:
         self.store = store
@@ -125,15 +138,7 @@ class FilesystemEvidenceStore:
         return BlobWriter(self, max_bytes)
 
     def ingest_file(self, source: Path, max_bytes: int | None = None) -> StoredBlob:
-        writer = self.writer(max_bytes)
-        try:
-            with source.open("rb") as handle:
-                for chunk in iter(lambda: handle.read(CHUNK), b""):
-                    writer.write(chunk)
-        except BaseException:
-            writer.abort()
-            raise
-        return writer.commit()
+        return write_file(self.writer(max_bytes), source)
 
     def path(self, sha256: str) -> Path:
         return self.root / object_name(sha256)

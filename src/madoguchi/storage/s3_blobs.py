@@ -33,7 +33,13 @@ from madoguchi.config import Settings
 from madoguchi.domain.errors import ConfigurationError, InputFormatError, ValidationError
 from madoguchi.i18n.catalogue import N_
 from madoguchi.ports import StoredBlob, StoredObject, StoreHealth
-from madoguchi.storage.blobs import CHUNK, is_sha256, local_disk_health, object_name
+from madoguchi.storage.blobs import (
+    CHUNK,
+    is_sha256,
+    local_disk_health,
+    object_name,
+    write_file,
+)
 from madoguchi.storage.temp_files import temp_name
 
 MiB = 1024 * 1024
@@ -280,15 +286,7 @@ class S3EvidenceStore:
         return S3BlobWriter(self, max_bytes)
 
     def ingest_file(self, source: Path, max_bytes: int | None = None) -> StoredBlob:
-        writer = self.writer(max_bytes)
-        try:
-            with source.open("rb") as handle:
-                for chunk in iter(lambda: handle.read(CHUNK), b""):
-                    writer.write(chunk)
-        except BaseException:
-            writer.abort()
-            raise
-        return writer.commit()
+        return write_file(self.writer(max_bytes), source)
 
     def copy(self, source_key: str, target_key: str) -> None:
         """Server-side copy (multipart above ``COPY_THRESHOLD``, as S3 needs past 5 GiB)."""
