@@ -117,3 +117,11 @@ def test_the_feed_url_must_be_http() -> None:
     for url in ("file:///etc/passwd", "gopher://127.0.0.1/", "ftp://feed.example/x"):
         with pytest.raises(ConfigurationError, match="http"):
             FeedConfig(url)
+
+
+def test_an_api_key_is_never_sent_over_plain_http() -> None:
+    with pytest.raises(ConfigurationError, match="https"):
+        leak_feed.FeedConfig("http://feed.example.org/victims.json", key="secret")
+    # Without a key, or over https, the address is acceptable.
+    leak_feed.FeedConfig("http://feed.example.org/victims.json")
+    leak_feed.FeedConfig("https://feed.example.org/victims.json", key="secret")

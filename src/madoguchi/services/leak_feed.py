@@ -60,6 +60,10 @@ class FeedConfig:
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigurationError("the leak feed URL must be http(s)://host/...", where="url")
+        if self.key and parts.scheme != "https" and not self.allow_private:
+            # Over https the certificate proves the peer is the configured host even if
+            # its name re-resolves between the address check and the connection.
+            raise ConfigurationError("the leak feed API key is only sent over https", where="url")
         if self.format not in FORMATS:
             raise ConfigurationError(
                 f"the leak feed format must be one of {', '.join(FORMATS)}", where="format"
