@@ -31,6 +31,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 import httpx
 
 from madoguchi.domain.errors import ConfigurationError, MadoguchiError
+from madoguchi.i18n.catalogue import N_
 from madoguchi.intel.leak_posts import FORMATS, RANSOMWARE_LIVE, parse_posts
 from madoguchi.ports import Mailer, UnitOfWorkFactory
 from madoguchi.services import leak_sites
@@ -59,11 +60,15 @@ class FeedConfig:
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigurationError("the leak feed URL must be http(s)://host/...", where="url")
+            raise ConfigurationError(
+                N_("the leak feed URL must be http(s)://host/..."), where="url"
+            )
         if self.key and parts.scheme != "https" and not self.allow_private:
             # Over https the certificate proves the peer is the configured host even if
             # its name re-resolves between the address check and the connection.
-            raise ConfigurationError("the leak feed API key is only sent over https", where="url")
+            raise ConfigurationError(
+                N_("the leak feed API key is only sent over https"), where="url"
+            )
         if self.format not in FORMATS:
             raise ConfigurationError(
                 f"the leak feed format must be one of {', '.join(FORMATS)}", where="format"
