@@ -25,6 +25,9 @@ from madoguchi.bootstrap import Desk, build_desk
 from madoguchi.config import Settings
 from madoguchi.storage.sql import migrate
 
+# Shared fixtures that live in their own modules.
+pytest_plugins = ["tests.smtp"]
+
 POSTGRES_URL = os.environ.get(
     "MADOGUCHI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

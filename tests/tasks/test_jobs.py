@@ -3,19 +3,14 @@ delivered to a real SMTP server (aiosmtpd) on loopback."""
 
 from __future__ import annotations
 
-import email
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email.message import Message
-from email.policy import default as default_policy
 from typing import Any
 
 import pytest
 import redis
-from aiosmtpd.controller import Controller
 from sqlalchemy import update
 from tests.conftest import REDIS_URL, _unavailable, free_port
+from tests.smtp import Inbox
 from tests.world import build_world
 
 from madoguchi.bootstrap import Desk, build_desk
@@ -25,31 +20,6 @@ from madoguchi.storage.sql import migrate
 from madoguchi.storage.sql.tables import jobs
 from madoguchi.tasks.celery_app import CeleryTaskQueue
 from madoguchi.tasks.inline import DONE, FAILED, QUEUED, RUNNING, InlineTaskQueue
-
-
-@dataclass
-class Inbox:
-    port: int
-    messages: list[Message] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
-
-    def wait(self, count: int, timeout: float = 30) -> list[Message]:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.messages
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    box = Inbox(free_port())
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    yield box
-    controller.stop()
 
 
 def _with_smtp(settings: Settings, inbox: Inbox, **changes: object) -> Settings:

@@ -159,7 +159,7 @@ def test_paging_headers_and_added_after(live_server: LiveServer, world: World) -
         base_url=live_server.url,
         headers={"Authorization": f"Bearer {token}", "Accept": MEDIA_TAXII},
     )
-    url = f"/taxii2/root/collections/{INDICATORS.id}/objects/"
+    url = f"/taxii2/api1/collections/{INDICATORS.id}/objects/"
     first = client.get(url, params={"limit": 3})
     assert first.status_code == 200
     assert first.headers["content-type"].replace(" ", "") == MEDIA_TAXII
@@ -187,10 +187,10 @@ def test_errors_are_taxii_messages(live_server: LiveServer, world: World) -> Non
     headers = {"Authorization": f"Bearer {world.people['other_reporter'].token}"}
     wrong = client.get("/taxii2/", headers={**headers, "Accept": "application/xml"})
     assert wrong.status_code == 406
-    missing = client.get("/taxii2/root/collections/nope/objects/", headers=headers)
+    missing = client.get("/taxii2/api1/collections/nope/objects/", headers=headers)
     assert missing.status_code == 404 and missing.json()["title"] == "Not Found"
     bad = client.get(
-        f"/taxii2/root/collections/{INDICATORS.alias}/objects/",
+        f"/taxii2/api1/collections/{INDICATORS.alias}/objects/",
         params={"next": "not-a-token"},
         headers=headers,
     )

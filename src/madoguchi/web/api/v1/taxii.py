@@ -26,7 +26,7 @@ from madoguchi.domain.errors import (
 from madoguchi.services import taxii
 from madoguchi.web.deps import ApiActor, Uow, client_ip, get_desk
 
-ROOT = "/taxii2/root/"
+ROOT = "/taxii2/api1/"
 _STATUS = {
     AuthenticationError: (401, "Unauthorized"),
     PermissionDeniedError: (404, "Not Found"),
@@ -112,7 +112,7 @@ def discovery(actor: ApiActor, desk: Desk = Depends(get_desk)) -> Response:
     )
 
 
-@router.get("/root/")
+@router.get("/api1/")
 def api_root(actor: ApiActor) -> Response:
     taxii.collections_for(actor)
     return taxii_response(
@@ -125,13 +125,13 @@ def api_root(actor: ApiActor) -> Response:
     )
 
 
-@router.get("/root/collections/")
+@router.get("/api1/collections/")
 def collections(actor: ApiActor) -> Response:
     found = taxii.collections_for(actor)
     return taxii_response({"collections": [c.resource() for c in found]})
 
 
-@router.get("/root/collections/{collection_id}/")
+@router.get("/api1/collections/{collection_id}/")
 def collection(actor: ApiActor, collection_id: str) -> Response:
     taxii.collections_for(actor)
     return taxii_response(taxii.find_collection(collection_id).resource())
@@ -178,7 +178,7 @@ def _read(
     return page
 
 
-@router.get("/root/collections/{collection_id}/objects/")
+@router.get("/api1/collections/{collection_id}/objects/")
 def objects(
     request: Request,
     uow: Uow,
@@ -193,7 +193,7 @@ def objects(
     return taxii_response(body, headers=_page_headers(page))
 
 
-@router.get("/root/collections/{collection_id}/manifest/")
+@router.get("/api1/collections/{collection_id}/manifest/")
 def manifest(
     request: Request,
     uow: Uow,
