@@ -49,7 +49,16 @@ def _pdf() -> bytes:
     )
 
 
+EVTX_FIXTURES = Path(__file__).resolve().parent.parent / "tests/analyzers/windows_evtx/data"
+EVTX_SEEDS = [
+    *(path.read_bytes() for path in sorted(EVTX_FIXTURES.glob("*.evtx"))),
+    b'{"Event": {"System": {"EventID": 4624, "Channel": "Security"}, "EventData": {}}}\n',
+    "レベル,日付と時刻,ソース,イベント ID,タスクのカテゴリ\r\n"
+    "情報,2024/04/12 10:00:00,Microsoft-Windows-Security-Auditing,4624,Logon\r\n".encode("cp932"),
+]
+
 SEEDS: dict[str, list[bytes]] = {
+    "evtx_wrapper": EVTX_SEEDS,
     "textio": [
         "ログ\r\n行".encode("shift_jis"),
         "\ufeffline".encode("utf-16"),
