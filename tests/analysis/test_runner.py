@@ -264,3 +264,45 @@ def test_large_files_are_hashed_aside_with_the_same_digest(
     a_log = next(i for i in aside.inputs if i.path.endswith("/a.log"))
     assert a_log.sha256 == hashlib.sha256((tree / "a.log").read_bytes()).hexdigest()
     assert aside.findings == plain.findings
+
+
+class PdfOnlyAnalyzer(BaseAnalyzer):
+    """Reads a kind the evidence tree does not hold; counts its preparations."""
+
+    name: ClassVar[str] = "pdf-only"
+    version: ClassVar[str] = "1"
+    accepts: ClassVar[frozenset[str]] = frozenset({"pdf"})
+    prepared: ClassVar[int] = 0
+
+    def prepare(self, ctx: AnalysisContext) -> None:
+        type(self).prepared += 1
+        ctx.rule_not_loaded("pdf-rules/bad.yml", "unreadable")
+
+    def analyze(self, evidence: EvidenceFile, ctx: AnalysisContext) -> Iterator[AnalyzerOutput]:
+        return iter(())
+
+
+class PdfRulesAnalyzer(PdfOnlyAnalyzer):
+    name: ClassVar[str] = "pdf-rules"
+    reads_rule_dirs: ClassVar[bool] = True
+
+
+def test_an_analyzer_no_input_needs_is_not_prepared(tmp_path: Path) -> None:
+    root = _evidence_tree(tmp_path / "case")
+    registry = _registry(LineAnalyzer, PdfOnlyAnalyzer, PdfRulesAnalyzer)
+    PdfOnlyAnalyzer.prepared = 0
+    doc = run_analysis(AnalysisRequest(paths=(root,)), registry=registry)
+    assert PdfOnlyAnalyzer.prepared == 0  # neither pdf analyzer (the counter is shared)
+    assert [a.name for a in doc.analyzers] == ["lines"]
+    assert [r.rule_file for r in doc.rules_not_loaded] == ["rules/broken.yml"]
+
+
+def test_with_rule_folders_analyzers_that_read_them_report_broken_rules(tmp_path: Path) -> None:
+    root = _evidence_tree(tmp_path / "case")
+    registry = _registry(LineAnalyzer, PdfOnlyAnalyzer, PdfRulesAnalyzer)
+    request = AnalysisRequest(paths=(root,), rule_dirs=(tmp_path / "rules",))
+    doc = run_analysis(request, registry=registry)
+    assert [a.name for a in doc.analyzers] == ["lines", "pdf-rules"]
+    assert ("pdf-rules/bad.yml", "pdf-rules") in {
+        (r.rule_file, r.analyzer) for r in doc.rules_not_loaded
+    }

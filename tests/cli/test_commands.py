@@ -59,3 +59,28 @@ def test_unknown_organisation_is_a_clear_error(env: str) -> None:
     runner.invoke(app, ["db", "upgrade"])
     result = runner.invoke(app, ["user", "create", "x@example.org", "--org", "Nope"])
     assert result.exit_code == 1 and "no organisation named 'Nope'" in result.output
+
+
+def test_every_command_is_found_by_the_module_that_registers_it() -> None:
+    """``main`` imports only the command's own module; a command missing from
+    ``COMMANDS`` would still work but pay for every import, a wrong entry would break."""
+    import typer.main
+
+    from madoguchi.cli import COMMANDS
+
+    def names(app: typer.Typer) -> set[str]:
+        group = typer.main.get_group(app)
+        return set(group.commands)
+
+    assert names(build_app()) == set(COMMANDS)
+    for command, module in COMMANDS.items():
+        assert command in names(build_app((module,)))
+
+
+def test_a_single_command_module_still_takes_the_command_name(tmp_path: Path) -> None:
+    from madoguchi.cli import COMMANDS
+
+    app = build_app((COMMANDS["analyzers"],))
+    result = CliRunner().invoke(app, ["analyzers"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "windows-evtx" in result.output

@@ -2,7 +2,10 @@
 
 For each evidence file, every registered analyzer whose ``accepts`` holds the file's
 kind and whose ``sniff`` says yes runs on it. ``prepare`` runs once per analyzer per
-run (and once more in each worker process with ``jobs > 1``). An exception from an
+run (and once more in each worker process with ``jobs > 1``), and only for the
+analyzers the run can use (:func:`needed`): those that read a kind of file the walk
+found, and, when rule folders are given, those that read rule folders, so every rule
+that cannot be loaded is listed even if no input needed it. An exception from an
 analyzer on one file becomes a warning on that input; results yielded before it are
 kept and the run goes on. With ``jobs > 1`` files go to a process pool and the outcomes
 are merged in walk order, so the document is the same as with one job; with fewer
@@ -294,9 +297,10 @@ def run_analysis(
         registry = load_registry(only=request.only or None)
     classes = list(registry)
     options = request.run_options()
-    session = AnalyzerSession(classes, options)
     with EvidenceWalk(request.paths, passwords=request.passwords, limits=request.limits) as walk:
         files = list(walk)
+        classes = needed(classes, files, options)
+        session = AnalyzerSession(classes, options)
         outcomes = _analyze_all(session, classes, options, files, request.jobs, progress)
         walk_warnings = list(walk.warnings)
         containers = set(walk.containers)
@@ -315,6 +319,26 @@ def run_analysis(
         seconds=seconds,
     )
     return doc
+
+
+def needed(
+    classes: Sequence[type[Analyzer]], files: Sequence[EvidenceFile], options: RunOptions
+) -> list[type[Analyzer]]:
+    """The analyzers worth preparing for ``files``, in registry order.
+
+    An analyzer whose ``accepts`` holds none of the walked kinds would never run;
+    preparing it (loading a knowledge base, compiling rules) is start-up time for
+    nothing. With rule folders given, analyzers that read them are prepared anyway
+    (``reads_rule_dirs``; assumed of analyzers that do not say), so broken rules are
+    reported whatever the inputs.
+    """
+    present = {f.kind for f in files}
+    return [
+        cls
+        for cls in classes
+        if not present.isdisjoint(cls.accepts)
+        or (options.rule_dirs and getattr(cls, "reads_rule_dirs", True))
+    ]
 
 
 def _analyze_all(

@@ -161,6 +161,9 @@ class BaseAnalyzer:
     name: ClassVar[str] = ""
     version: ClassVar[str] = "0"
     accepts: ClassVar[frozenset[str]] = frozenset()
+    reads_rule_dirs: ClassVar[bool] = False
+    """Whether ``prepare`` loads ``ctx.options.rule_dirs`` (then the runner prepares the
+    analyzer whenever rule folders are given, to report the rules it cannot load)."""
 
     def prepare(self, ctx: AnalysisContext) -> None:
         return None

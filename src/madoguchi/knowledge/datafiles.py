@@ -19,6 +19,7 @@ from typing import Literal
 import yaml
 
 from madoguchi.domain.errors import ConfigurationError
+from madoguchi.knowledge import yaml_load
 
 Lang = Literal["ja", "en"]
 
@@ -90,7 +91,7 @@ class Reader:
         name = display_name(path)
         try:
             with path.open(encoding="utf-8") as handle:
-                return yaml.safe_load(handle)
+                return yaml_load.safe_load(handle)
         except OSError as exc:
             self.problem(name, "", f"cannot read: {exc.strerror or exc}")
         except yaml.YAMLError as exc:

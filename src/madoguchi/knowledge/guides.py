@@ -28,6 +28,7 @@ from pathlib import Path
 import yaml
 
 from madoguchi.domain.errors import NotFoundError
+from madoguchi.knowledge import yaml_load
 from madoguchi.knowledge.datafiles import (
     KNOWLEDGE_DIR,
     LANGUAGES,
@@ -74,7 +75,7 @@ def _read(path: Path, lang: str, reader: Reader) -> Guide | None:
         reader.problem(name, "", "missing YAML front matter between '---' lines")
         return None
     try:
-        meta = yaml.safe_load(match["meta"])
+        meta = yaml_load.safe_load(match["meta"])
     except yaml.YAMLError as exc:
         reader.problem(name, "", f"front matter is not valid YAML: {exc}")
         return None

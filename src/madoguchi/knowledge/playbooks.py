@@ -32,6 +32,7 @@ import yaml
 
 from madoguchi.domain.case import Category
 from madoguchi.domain.errors import NotFoundError
+from madoguchi.knowledge import yaml_load
 from madoguchi.knowledge.datafiles import (
     KNOWLEDGE_DIR,
     LANGUAGES,
@@ -248,7 +249,7 @@ def _read_playbook(reader: Reader, path: Path, lang: str) -> Playbook | None:
 
 def _parse_front(reader: Reader, name: str, text: str) -> Mapping[str, object] | None:
     try:
-        data = yaml.safe_load(text)
+        data = yaml_load.safe_load(text)
     except yaml.YAMLError as exc:
         reader.problem(name, "", f"front matter is not valid YAML: {exc}")
         return None

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from madoguchi.domain.errors import MadoguchiError
+from madoguchi.knowledge import yaml_load
 
 KB_DIR = Path(__file__).parent / "ransomware"
 
@@ -489,7 +490,7 @@ def load_kb(folders: Iterable[Path] = (KB_DIR,)) -> RansomwareKB:
         for path in sorted(Path(folder).glob("*.yaml")):
             source = path.name
             try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+                data = yaml_load.safe_load(path.read_text(encoding="utf-8"))
             except yaml.YAMLError as error:
                 problems.append(f"{source}: (file): not valid YAML: {error}")
                 continue

@@ -28,9 +28,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from madoguchi.domain.case import Case, Category, Purpose
+from madoguchi.knowledge import yaml_load
 from madoguchi.knowledge.answer_conditions import parse_condition
 from madoguchi.knowledge.datafiles import (
     KNOWLEDGE_DIR,
@@ -301,7 +300,7 @@ def evidence_kinds_vocabulary() -> tuple[str, ...]:
 @cache
 def _builtin_vocabulary() -> tuple[str, ...]:
     _builtin_rules()  # validates the file first
-    data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    data = yaml_load.safe_load(RULES_FILE.read_text(encoding="utf-8"))
     return tuple(str(k) for k in data["evidence_kinds"])
 
 

@@ -161,10 +161,13 @@ def _rule(raw: Mapping[str, Any]) -> Rule:
     )
 
 
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_rules(path: Path) -> tuple[list[Rule], list[str]]:
     """Load one rule file; returns the good rules and one problem string per bad rule."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506
     except (OSError, yaml.YAMLError) as error:
         raise RuleFileError(f"cannot read rule file: {error}", where=str(path)) from error
     raw_rules = (document or {}).get("rules") if isinstance(document, Mapping) else None

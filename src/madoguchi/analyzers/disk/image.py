@@ -50,6 +50,7 @@ class DiskImageAnalyzer(BaseAnalyzer):
     name: ClassVar[str] = "disk-image"
     version: ClassVar[str] = "1"
     accepts: ClassVar[frozenset[str]] = frozenset({kinds.DISK_IMAGE})
+    reads_rule_dirs: ClassVar[bool] = True
 
     def prepare(self, ctx: AnalysisContext) -> None:
         prepare_handoffs(ctx)

@@ -8,7 +8,8 @@ automaton over the literals the rules require (see
 :func:`~madoguchi.analyzers.sigma.conditions.anchor_groups`). One pass of the automaton
 over the event's lower-cased text tells which rules can possibly match; only those run
 their predicates. Rules without such literals (a regular expression only, a NOT only)
-always run.
+always run. Candidate lists are kept per set of hits, as floods of like events
+(failed logons) hit the same literals again and again.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class IndexedRule:
 class _Bucket:
     """The rules that can match one (channel, EventID) pair, with their pre-filter."""
 
-    __slots__ = ("always", "automaton", "primary", "rules", "secondary")
+    __slots__ = ("always", "automaton", "chosen", "primary", "rules", "secondary")
 
     def __init__(self, members: Sequence[IndexedRule]) -> None:
         self.rules = [m.rule for m in members]
@@ -56,6 +57,7 @@ class _Bucket:
             if len(groups) > 1:
                 self.secondary[position] = tuple(groups[1:])
         self.automaton: Any = None
+        self.chosen: dict[frozenset[int], list[int]] = {}
         if ids:
             automaton = ahocorasick.Automaton()
             for anchor, anchor_id in ids.items():
@@ -66,9 +68,17 @@ class _Bucket:
     def candidates(self, view: EventView) -> list[int]:
         if self.automaton is None:
             return self.always
-        hits = {anchor_id for _, anchor_id in self.automaton.iter(view.joined_lowered())}
+        hits = frozenset([anchor_id for _, anchor_id in self.automaton.iter(view.joined_lowered())])
         if not hits:
             return self.always
+        chosen = self.chosen.get(hits)
+        if chosen is None:
+            if len(self.chosen) >= _CHOSEN_KEPT:
+                self.chosen.clear()
+            chosen = self.chosen[hits] = self._choose(hits)
+        return chosen
+
+    def _choose(self, hits: frozenset[int]) -> list[int]:
         chosen = set(self.always)
         primary, secondary = self.primary, self.secondary
         for anchor_id in hits:
@@ -82,6 +92,7 @@ class _Bucket:
 
 
 _EMPTY = _Bucket(())
+_CHOSEN_KEPT = 4096  # candidate lists kept per bucket
 
 
 def event_key(event: Mapping[str, Any]) -> Key:

@@ -191,6 +191,7 @@ class EvtxAnalyzer(BaseAnalyzer):
     accepts: ClassVar[frozenset[str]] = frozenset(
         {kinds.EVTX, kinds.XML, kinds.JSONL, kinds.JSON, kinds.CSV, kinds.TEXT}
     )
+    reads_rule_dirs: ClassVar[bool] = True
 
     # ------------------------------------------------------------------ set-up
 
