@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from madoguchi.config import Settings
 from madoguchi.ports import EvidenceStore, Mailer, TaskQueue
-from madoguchi.services import analysis_runs, leak_feed, leak_sites, notifications
+from madoguchi.services import analysis_runs, leak_feed, leak_sites, misp_push, notifications
 from madoguchi.services.clock import SystemClock
 from madoguchi.storage.evidence_stores import build_evidence_store
 from madoguchi.storage.sql.db import make_engine, make_session_factory
@@ -92,6 +92,7 @@ def job_handlers(desk: Desk) -> dict[str, JobHandler]:
 
     handlers[analysis_runs.ANALYSIS_JOB] = analyse
     handlers[analysis_runs.PART_JOB] = analyse_part
+    handlers[misp_push.PUSH_JOB] = partial(misp_push.push_job, desk.uow_factory)
     return handlers
 
 

@@ -23,6 +23,7 @@ from madoguchi.domain.hearing import HearingAnswer
 from madoguchi.domain.indicator import Indicator, IndicatorType, Sighting
 from madoguchi.domain.leak import ExfilItem, LeakMatch, LeakPost
 from madoguchi.domain.message import Message
+from madoguchi.domain.misp_push import MispPush
 from madoguchi.domain.organisation import ApiToken, Membership, Organisation, User
 from madoguchi.domain.support import CaseLink, LoginLink, SupportItem
 from madoguchi.domain.tlp import TLP
@@ -321,6 +322,11 @@ class AdviceRepo(Protocol):
     def update_memo(self, memo: AdviceMemo) -> None: ...
 
 
+class MispPushRepo(Protocol):
+    def get(self, case_id: int) -> MispPush | None: ...
+    def save(self, push: MispPush) -> None: ...
+
+
 # --- hardening (issue 10): the audit hash chain ---
 class AuditChainRepo(Protocol):
     def lock_tail(self) -> str | None: ...
@@ -372,6 +378,8 @@ class UnitOfWork(Protocol):
     def leaks(self) -> LeakRepo: ...
     @property
     def advice(self) -> AdviceRepo: ...
+    @property
+    def misp_pushes(self) -> MispPushRepo: ...
 
     # --- hardening (issue 10): the audit chain property ---
     @property

@@ -93,7 +93,7 @@ def test_backup_holds_a_manifest_with_every_object(source: Desk, tmp_path: Path)
     objects = sorted(p for p in (source.store.root / "objects").rglob("*") if p.is_file())
     assert len(manifest["evidence"]) == len(objects) >= 3
     assert {e["sha256"] for e in manifest["evidence"]} == {p.name for p in objects}
-    assert manifest["schema_revision"] == "0007" and manifest["tool_version"]
+    assert manifest["schema_revision"] == "0008" and manifest["tool_version"]
     assert manifest["database"]["path"] in names and manifest["damaged"] == []
 
 

@@ -1,7 +1,8 @@
-"""SSRF: the leak-site feed is the only URL the desk fetches (MISP and STIX are files,
-never pushed or pulled). It contacts only the configured host, follows no redirect to
+"""SSRF: the leak-site feed contacts only the configured host, follows no redirect to
 another host, and refuses private, loopback and link-local addresses unless the
-configuration allows them. The test feeds run on loopback, allowed explicitly."""
+configuration allows them. The test feeds run on loopback, allowed explicitly. (The other
+server the desk contacts, a configured MISP instance, has the same guards, tested in
+``tests/services/test_misp_push.py``.)"""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from madoguchi.domain.errors import ConfigurationError
-from madoguchi.services import leak_feed
+from madoguchi.services import leak_feed, outbound
 from madoguchi.services.leak_feed import FeedConfig, LeakFeedError
 
 FEED = json.dumps([]).encode()
@@ -108,7 +109,7 @@ def test_an_address_that_changes_after_the_check_is_refused(
     feed: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # DNS rebinding: the check sees a public address, the connection lands on loopback.
-    monkeypatch.setattr(leak_feed, "resolve", lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr(outbound, "resolve", lambda host, port: ["93.184.216.34"])
     with pytest.raises(LeakFeedError, match="connected to a private or local address"):
         leak_feed.download(FeedConfig(feed.url + "/feed"))
 

@@ -38,7 +38,17 @@ def actor(uow: UnitOfWork, world: World, role: str) -> Actor:
     return accounts.actor_for(uow, user)
 
 
-def _add(uow: UnitOfWork, kind: IndicatorType, value: str, tlp: TLP, case_id: int) -> int:
+def add_indicator(
+    uow: UnitOfWork,
+    kind: IndicatorType,
+    value: str,
+    tlp: TLP,
+    case_id: int,
+    *,
+    description: str = "",
+    count: int = 3,
+) -> int:
+    """A PAN-OS analyzer indicator seen in ``case_id`` (not committed)."""
     stored = uow.indicators.upsert(
         Indicator(
             type=kind,
@@ -46,13 +56,14 @@ def _add(uow: UnitOfWork, kind: IndicatorType, value: str, tlp: TLP, case_id: in
             tlp=tlp,
             source=IndicatorSource(SourceKind.ANALYZER, "panos"),
             tags=("cve:CVE-2024-3400",),
+            description=description,
             first_seen=SEEN,
             last_seen=SEEN,
         )
     )
     assert stored.id is not None
     uow.indicators.add_sighting(
-        StoredSighting(indicator_id=stored.id, case_id=case_id, first_seen=SEEN, count=3)
+        StoredSighting(indicator_id=stored.id, case_id=case_id, first_seen=SEEN, count=count)
     )
     return stored.id
 
@@ -66,11 +77,15 @@ def seed_indicators(desk: Desk, world: World) -> Seeded:
         case.categories = ["device_vulnerability"]
         case.started_at = SEEN
         ids = {
-            "clear": _add(uow, IndicatorType.IPV4, CLEAR_IP, TLP.CLEAR, world.case_a),
-            "green": _add(uow, IndicatorType.DOMAIN, GREEN_DOMAIN, TLP.GREEN, world.case_a),
-            "amber": _add(uow, IndicatorType.IPV4, AMBER_IP, TLP.AMBER, world.case_a),
-            "amber_other": _add(uow, IndicatorType.IPV4, AMBER_OTHER_IP, TLP.AMBER, world.case_b),
-            "red": _add(uow, IndicatorType.SHA256, RED_HASH, TLP.RED, world.case_a),
+            "clear": add_indicator(uow, IndicatorType.IPV4, CLEAR_IP, TLP.CLEAR, world.case_a),
+            "green": add_indicator(
+                uow, IndicatorType.DOMAIN, GREEN_DOMAIN, TLP.GREEN, world.case_a
+            ),
+            "amber": add_indicator(uow, IndicatorType.IPV4, AMBER_IP, TLP.AMBER, world.case_a),
+            "amber_other": add_indicator(
+                uow, IndicatorType.IPV4, AMBER_OTHER_IP, TLP.AMBER, world.case_b
+            ),
+            "red": add_indicator(uow, IndicatorType.SHA256, RED_HASH, TLP.RED, world.case_a),
         }
         uow.commit()
     return Seeded(ids)

@@ -98,6 +98,9 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/cases/{case_id}/indicators"): "token_case",
     ("GET", "/api/v1/workspace"): "token_desk",
     ("POST", "/api/v1/workspace/feedback"): "token_desk_any",
+    ("POST", "/cases/{case_id}/misp-push"): "desk_case",
+    ("POST", "/api/v1/cases/{case_id}/misp-push"): "token_desk_case",
+    ("GET", "/api/v1/cases/{case_id}/misp-push"): "token_desk_case",
     # --- issue 7 (advisories, TAXII) routes go here ---
     ("GET", "/advisories"): "public",
     ("GET", "/advisories.atom"): "public",

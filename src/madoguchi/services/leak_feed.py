@@ -20,9 +20,7 @@ with ``madoguchi leaks fetch`` or enqueue it from the desk's leak page.
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +32,7 @@ from madoguchi.domain.errors import ConfigurationError, MadoguchiError
 from madoguchi.i18n.catalogue import N_
 from madoguchi.intel.leak_posts import FORMATS, RANSOMWARE_LIVE, parse_posts
 from madoguchi.ports import Mailer, UnitOfWorkFactory
-from madoguchi.services import leak_sites
+from madoguchi.services import leak_sites, outbound
 
 FETCH_JOB = "leaks.fetch"
 FEED_SOURCE = "feed"
@@ -86,54 +84,32 @@ def feed_config(env: Mapping[str, str] | None = None) -> FeedConfig | None:
         key=values.get("MADOGUCHI_LEAK_FEED_KEY", ""),
         key_header=values.get("MADOGUCHI_LEAK_FEED_KEY_HEADER", "") or "X-API-KEY",
         format=values.get("MADOGUCHI_LEAK_FEED_FORMAT", "") or RANSOMWARE_LIVE,
-        allow_private=values.get("MADOGUCHI_LEAK_FEED_ALLOW_PRIVATE", "").strip().lower()
-        in {"1", "true", "yes", "on"},
+        allow_private=outbound.flag(values.get("MADOGUCHI_LEAK_FEED_ALLOW_PRIVATE")),
     )
-
-
-def resolve(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to (an address literal is itself)."""
-    try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as error:
-        raise LeakFeedError(f"cannot resolve {host}: {error}", where=host) from None
-    return sorted({str(info[4][0]) for info in found})
-
-
-def _public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
 
 
 def _check_host(config: FeedConfig, url: str) -> None:
     """Refuse a host that resolves to a non-public address (unless allowed)."""
-    if config.allow_private:
-        return
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    addresses = resolve(host, port)
-    refused = [a for a in addresses if not _public(a)]
-    if refused or not addresses:
-        raise LeakFeedError(
-            f"{host} resolves to a private or local address ({', '.join(refused)}); set "
-            "MADOGUCHI_LEAK_FEED_ALLOW_PRIVATE=true to allow it",
-            where=url,
+    try:
+        outbound.check_host(
+            url, allow_private=config.allow_private, setting="MADOGUCHI_LEAK_FEED_ALLOW_PRIVATE"
         )
+    except outbound.OutboundRefusedError as error:
+        raise LeakFeedError(error.message, where=error.where) from None
 
 
 def _check_peer(config: FeedConfig, response: httpx.Response) -> None:
     """The address actually connected to must be public too (DNS may have changed)."""
-    if config.allow_private:
-        return
     stream = response.extensions.get("network_stream")
     peer = stream.get_extra_info("server_addr") if stream is not None else None
-    if peer and not _public(str(peer[0])):
-        raise LeakFeedError(
-            f"connected to a private or local address ({peer[0]})", where=str(response.url)
+    try:
+        outbound.check_peer(
+            str(peer[0]) if peer else None,
+            allow_private=config.allow_private,
+            where=str(response.url),
         )
+    except outbound.OutboundRefusedError as error:
+        raise LeakFeedError(error.message, where=error.where) from None
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -506,3 +506,21 @@ advice_memos = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("shared_at", UtcDateTime),
 )
+
+misp_pushes = Table(
+    "misp_pushes",
+    metadata,
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("event_uuid", String(36), nullable=False, unique=True),
+    Column("state", String(16), nullable=False),
+    Column("requested_by", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("requested_at", UtcDateTime),
+    Column("finished_at", UtcDateTime),
+    Column("pushed_at", UtcDateTime),
+    Column("misp_event_id", String(64), nullable=False, default=""),
+    Column("sent", Integer, nullable=False, default=0),
+    Column("withheld", Integer, nullable=False, default=0),
+    Column("ceiling", String(16), nullable=False, default=""),
+    Column("error", Text, nullable=False, default=""),
+    Column("error_detail", Text, nullable=False, default=""),
+)

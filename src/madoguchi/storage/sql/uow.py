@@ -19,6 +19,7 @@ from madoguchi.storage.sql.case_repos import (
 )
 from madoguchi.storage.sql.indicator_repo import SqlAnalysisRepo, SqlIndicatorRepo
 from madoguchi.storage.sql.leak_repo import SqlLeakRepo
+from madoguchi.storage.sql.misp_push_repo import SqlMispPushRepo
 from madoguchi.storage.sql.repos import (
     SqlAuditRepo,
     SqlCaseRepo,
@@ -54,6 +55,8 @@ class SqlUnitOfWork:
         # --- leaks and advice (issue 8): self.leaks = ..., self.advice = ... go here ---
         self.leaks = SqlLeakRepo(self.session)
         self.advice = SqlAdviceRepo(self.session)
+        # --- issue 7: the state of each case's MISP event ---
+        self.misp_pushes = SqlMispPushRepo(self.session)
         # --- hardening (issue 10): the audit hash chain ---
         self.audit_chain = SqlAuditChainRepo(self.session)
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from madoguchi.domain.organisation import Actor
 from madoguchi.ports import UnitOfWork
-from madoguchi.web.panels import advice, analysis, guides, leaks, related
+from madoguchi.web.panels import advice, analysis, exchange, guides, leaks, related
 
-PANELS = (analysis, related, guides, leaks, advice)
+PANELS = (analysis, related, guides, leaks, advice, exchange)
 
 
 def panel_context(uow: UnitOfWork, actor: Actor, case_id: int) -> dict[str, Any]:

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from madoguchi.bootstrap import Desk
-from madoguchi.domain.errors import ValidationError
+from madoguchi.domain.errors import ConflictError, ValidationError
 from madoguchi.domain.tlp import TLP
 from madoguchi.intel.ioc_csv import export_csv
 from madoguchi.intel.misp.event import export_event
 from madoguchi.intel.stix.bundle import export_bundle
-from madoguchi.services import access, indicators, workspace
+from madoguchi.services import access, indicators, misp_push, workspace
 from madoguchi.web.csrf import verify_csrf
 from madoguchi.web.deps import SignedIn, Uow, client_ip, get_desk, language_of, render
 
@@ -54,6 +54,22 @@ def download_indicators(
         media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="case-{case_id}-iocs.{suffix}"'},
     )
+
+
+@router.post("/cases/{case_id}/misp-push")
+def push_to_misp(
+    request: Request, uow: Uow, actor: SignedIn, case_id: int, desk: Desk = Depends(get_desk)
+) -> Response:
+    """Desk: queue the push of the case's indicators to the configured MISP instance."""
+    try:
+        misp_push.request_push(uow, actor, case_id, ip=client_ip(request))
+    except ConflictError as error:
+        uow.rollback()
+        request.session["flash_error"] = error.message
+        return RedirectResponse(f"/cases/{case_id}#exchange", status_code=303)
+    uow.commit()
+    desk.queue.enqueue(misp_push.PUSH_JOB, misp_push.job_payload(actor, case_id))
+    return RedirectResponse(f"/cases/{case_id}#exchange", status_code=303)
 
 
 @router.get("/desk/workspace", response_class=HTMLResponse)

@@ -1,16 +1,18 @@
-"""``/api/v1`` indicators: case exports (CSV, STIX 2.1, MISP), the correlation workspace
-and feedback to organisations."""
+"""``/api/v1`` indicators: case exports (CSV, STIX 2.1, MISP), the push to a MISP
+instance, the correlation workspace and feedback to organisations."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from madoguchi.bootstrap import Desk
-from madoguchi.services import workspace
+from madoguchi.domain.misp_push import MispPush
+from madoguchi.services import misp_client, misp_push, workspace
 from madoguchi.web.api.v1.schemas import ErrorOut, RowId
 from madoguchi.web.deps import ApiActor, Uow, client_ip, get_desk
 from madoguchi.web.routes.workspace import EXPORT_TYPES, export_indicators
@@ -39,6 +41,69 @@ def case_indicators(
     body, media_type = export_indicators(uow, actor, case_id, format, tlp)
     uow.commit()
     return PlainTextResponse(body, media_type=media_type)
+
+
+class MispPushOut(BaseModel):
+    """The case's event on the MISP instance and how the last push went."""
+
+    state: str = Field(description="queued, done or failed")
+    event_uuid: str = Field(description="the MISP event's uuid; it stays the same per case")
+    misp_event_id: str = Field(description="the event id on the instance, once pushed")
+    requested_at: datetime | None
+    finished_at: datetime | None
+    pushed_at: datetime | None = Field(description="the last successful push")
+    sent: int = Field(description="attributes in the event at the last successful push")
+    withheld: int = Field(description="indicators left out (above the ceiling or naming a party)")
+    ceiling: str = Field(description="the TLP ceiling the last push used")
+    error: str = Field(description="why the last push failed, empty when it did not")
+
+
+class MispStatusOut(BaseModel):
+    configured: bool
+    push: MispPushOut | None
+
+
+def _push_out(push: MispPush) -> MispPushOut:
+    error = misp_client.MispPushError(push.error, push.error_detail) if push.error else None
+    return MispPushOut(
+        state=push.state.value,
+        event_uuid=push.event_uuid,
+        misp_event_id=push.misp_event_id,
+        requested_at=push.requested_at,
+        finished_at=push.finished_at,
+        pushed_at=push.pushed_at,
+        sent=push.sent,
+        withheld=push.withheld,
+        ceiling=push.ceiling,
+        error=str(error) if error else "",
+    )
+
+
+@router.post(
+    "/cases/{case_id}/misp-push",
+    status_code=202,
+    response_model=MispPushOut,
+    responses={409: {"model": ErrorOut, "description": "no MISP instance is configured"}},
+)
+def push_to_misp(
+    request: Request, uow: Uow, actor: ApiActor, case_id: int, desk: Desk = Depends(get_desk)
+) -> MispPushOut:
+    """Desk: send the case's indicators (at or below the configured TLP ceiling and the
+    case's TLP) to the configured MISP instance, as a job; a second push edits the same
+    event. Poll ``GET`` on the same path for the outcome."""
+    push = misp_push.request_push(uow, actor, case_id, ip=client_ip(request))
+    uow.commit()
+    desk.queue.enqueue(misp_push.PUSH_JOB, misp_push.job_payload(actor, case_id))
+    return _push_out(push)
+
+
+@router.get("/cases/{case_id}/misp-push", response_model=MispStatusOut)
+def misp_push_status(uow: Uow, actor: ApiActor, case_id: int) -> MispStatusOut:
+    """Desk: whether a MISP instance is configured and the case's last push."""
+    push = misp_push.push_status(uow, actor, case_id)
+    return MispStatusOut(
+        configured=misp_client.configured(), push=_push_out(push) if push else None
+    )
 
 
 @router.get("/workspace")
