@@ -49,8 +49,13 @@ def _rule(rng: random.Random, n: int) -> dict[str, Any]:
         items = {}
         for field in rng.sample(FIELDS, rng.randint(1, 2)):
             modifier = rng.choice(MODIFIERS)
-            items[field + modifier] = _value(rng, modifier)
+            # Sigma field names are not case-sensitive: the pre-filter must find the value
+            name_as_written = field if rng.random() < 0.8 else field.lower()
+            items[name_as_written + modifier] = _value(rng, modifier)
         selections[name] = items
+    keywords = rng.random() < 0.15  # keywords search every value of the event
+    if keywords:
+        selections["keywords"] = rng.sample(WORDS, 2)
     condition = rng.choice(
         [
             "sel_a",
@@ -63,6 +68,8 @@ def _rule(rng: random.Random, n: int) -> dict[str, Any]:
             "(sel_a or sel_b) and not filter",
         ]
     )
+    if keywords:
+        condition = f"keywords or ({condition})"
     return rule_doc(
         {**selections, "condition": condition},
         title=f"r{n}",
@@ -72,7 +79,7 @@ def _rule(rng: random.Random, n: int) -> dict[str, Any]:
 
 def _event(rng: random.Random) -> dict[str, Any]:
     event: dict[str, Any] = {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1}
-    for field in FIELDS:
+    for field in [*FIELDS, "User"]:  # User: named by no rule, found by keywords only
         if rng.random() < 0.9:
             parts = rng.choices([*WORDS, " ", "q", "CMD.EXE", "/C"], k=rng.randint(0, 6))
             event[field] = "".join(parts) + rng.choice(["", "a", "b", "c", "x"])
@@ -91,3 +98,16 @@ def test_indexed_matching_equals_testing_every_candidate(load: Loader) -> None:
         assert got == expected, event
         total += len(got)
     assert total > 300  # the generated rules do match, so the comparison means something
+
+
+def test_the_pre_filter_finds_a_field_named_in_another_case(load: Loader) -> None:
+    ruleset, errors = load(
+        rule_doc(
+            {"sel": {"commandline|contains": "whoami"}, "condition": "sel"},
+            logsource={"product": "windows", "category": "process_creation"},
+        )
+    )
+    assert errors == []
+    event = {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1}
+    assert ruleset.match({**event, "CommandLine": r"C:\x\WHOAMI.exe /all"})
+    assert not ruleset.match({**event, "CommandLine": "hostname", "User": "whoami"})

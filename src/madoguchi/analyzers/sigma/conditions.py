@@ -217,6 +217,23 @@ def anchor_groups(node: Node) -> list[frozenset[str]]:
     return []
 
 
+def anchor_fields(node: Node) -> tuple[tuple[str, str], ...] | None:
+    """The event fields (name, lower-case name) whose values hold the literals of
+    :func:`anchor_groups`: every field a leaf names, with its fallbacks; ``None`` when a
+    keyword leaf searches all values."""
+    found: dict[tuple[str, str], None] = {}
+
+    def walk(n: Node) -> bool:
+        if n.op == "leaf":
+            if n.spec is None:
+                return False
+            found.update(dict.fromkeys(n.spec.names))
+            return True
+        return all(walk(c) for c in n.children)
+
+    return tuple(found) if walk(node) else None
+
+
 def best_groups(groups: list[frozenset[str]], limit: int = 3) -> list[frozenset[str]]:
     """The most selective groups first (longest shortest literal, then fewest literals)."""
     unique = list(dict.fromkeys(groups))

@@ -139,6 +139,29 @@ class EventView:
             self._all = out
         return self._all
 
+    def fields_lowered(self, fields: tuple[tuple[str, str], ...]) -> str:
+        """The values of ``fields`` ((name, lower-case name) pairs; absent ones skipped),
+        lower-cased, one per line: the pre-filter text when the rules name their fields."""
+        event = self.event
+        out: list[str] = []
+        for name, lname in fields:
+            if name in event:
+                value = event[name]
+            else:
+                key = self.key(name, lname)
+                if key is None:
+                    continue
+                value = event[key]
+            if value.__class__ is str:
+                out.append(value)
+                continue
+            text = as_text(value)
+            if isinstance(text, str):
+                out.append(text)
+            elif text:
+                out.extend(text)
+        return "\n".join(out).lower()
+
     def joined_lowered(self) -> str:
         """Every value in the event, lower-cased, one per line (for the pre-filter).
 

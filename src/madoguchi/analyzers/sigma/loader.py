@@ -33,6 +33,7 @@ from sigma.rule import SigmaRule, SigmaRuleBase
 from madoguchi.analyzers.base import RuleLoadError
 from madoguchi.analyzers.sigma.conditions import (
     Node,
+    anchor_fields,
     anchor_groups,
     best_groups,
     build,
@@ -266,7 +267,8 @@ class _Loader:
         }
         groups = tuple(best_groups(anchor_groups(node)))
         self.seen[meta.id] = display
-        self.detections.append(IndexedRule(meta, keys, groups))
+        fields = anchor_fields(node) if groups else None
+        self.detections.append(IndexedRule(meta, keys, groups, fields))
 
     def add_correlation(self, parsed: SigmaCorrelationRule, display: str, rel: str) -> None:
         meta = self._meta(parsed, display, rel, "correlation")

@@ -6,8 +6,9 @@ its EventID on any channel, and any event at all. The rules of one pair form a
 :class:`_Bucket`, built on first use: besides the rules, it holds an Aho-Corasick
 automaton over the literals the rules require (see
 :func:`~madoguchi.analyzers.sigma.conditions.anchor_groups`). One pass of the automaton
-over the event's lower-cased text tells which rules can possibly match; only those run
-their predicates. Rules without such literals (a regular expression only, a NOT only)
+over the lower-cased values of the fields those rules name (all values when one of them
+searches keywords) tells which rules can possibly match; only those run their
+predicates. Rules without such literals (a regular expression only, a NOT only)
 always run. Candidate lists are kept per set of hits, as floods of like events
 (failed logons) hit the same literals again and again.
 """
@@ -34,12 +35,14 @@ class IndexedRule:
     rule: CompiledRule
     keys: tuple[Key, ...]
     groups: tuple[frozenset[str], ...]  # most selective first; empty: always test
+    # the (name, lower-case name) of the fields holding those literals; None: any value
+    fields: tuple[tuple[str, str], ...] | None = None
 
 
 class _Bucket:
     """The rules that can match one (channel, EventID) pair, with their pre-filter."""
 
-    __slots__ = ("always", "automaton", "chosen", "primary", "rules", "secondary")
+    __slots__ = ("always", "automaton", "chosen", "fields", "primary", "rules", "secondary")
 
     def __init__(self, members: Sequence[IndexedRule]) -> None:
         self.rules = [m.rule for m in members]
@@ -47,15 +50,21 @@ class _Bucket:
         self.primary: dict[int, list[int]] = {}
         self.secondary: dict[int, tuple[frozenset[int], ...]] = {}
         ids: dict[str, int] = {}
+        fields: dict[tuple[str, str], None] | None = {}
         for position, member in enumerate(members):
             if not member.groups:
                 self.always.append(position)
                 continue
+            if member.fields is None or fields is None:
+                fields = None
+            else:
+                fields.update(dict.fromkeys(member.fields))
             groups = [frozenset(ids.setdefault(a, len(ids)) for a in g) for g in member.groups]
             for anchor_id in groups[0]:
                 self.primary.setdefault(anchor_id, []).append(position)
             if len(groups) > 1:
                 self.secondary[position] = tuple(groups[1:])
+        self.fields = tuple(fields) if fields is not None else None
         self.automaton: Any = None
         self.chosen: dict[frozenset[int], list[int]] = {}
         if ids:
@@ -68,7 +77,9 @@ class _Bucket:
     def candidates(self, view: EventView) -> list[int]:
         if self.automaton is None:
             return self.always
-        hits = frozenset([anchor_id for _, anchor_id in self.automaton.iter(view.joined_lowered())])
+        fields = self.fields
+        text = view.joined_lowered() if fields is None else view.fields_lowered(fields)
+        hits = frozenset([anchor_id for _, anchor_id in self.automaton.iter(text)])
         if not hits:
             return self.always
         chosen = self.chosen.get(hits)
