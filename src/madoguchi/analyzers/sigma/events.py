@@ -8,7 +8,7 @@ of values are cached per event, so twenty rules reading ``CommandLine`` lower it
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -142,25 +142,7 @@ class EventView:
     def fields_lowered(self, fields: tuple[tuple[str, str], ...]) -> str:
         """The values of ``fields`` ((name, lower-case name) pairs; absent ones skipped),
         lower-cased, one per line: the pre-filter text when the rules name their fields."""
-        event = self.event
-        out: list[str] = []
-        for name, lname in fields:
-            if name in event:
-                value = event[name]
-            else:
-                key = self.key(name, lname)
-                if key is None:
-                    continue
-                value = event[key]
-            if value.__class__ is str:
-                out.append(value)
-                continue
-            text = as_text(value)
-            if isinstance(text, str):
-                out.append(text)
-            elif text:
-                out.extend(text)
-        return "\n".join(out).lower()
+        return _joined_lower([self.raw(name, lname) for name, lname in fields])
 
     def joined_lowered(self) -> str:
         """Every value in the event, lower-cased, one per line (for the pre-filter).
@@ -173,21 +155,27 @@ class EventView:
             if self._all is not None:
                 joined = "\n".join(self._all)
             else:
-                out: list[str] = []
-                for value in self.event.values():
-                    if value.__class__ is str:
-                        out.append(value)
-                        continue
-                    if value is None:
-                        continue
-                    if value.__class__ is int:
-                        out.append(str(value))
-                        continue
-                    text = as_text(value)
-                    if isinstance(text, str):
-                        out.append(text)
-                    elif text:
-                        out.extend(text)
-                joined = "\n".join(out).lower()
+                joined = _joined_lower(self.event.values())
             self._joined = joined
         return joined
+
+
+def _joined_lower(values: Iterable[Any]) -> str:
+    """Values in their string form (lists item by item; null and missing left out),
+    one per line, lower-cased."""
+    out: list[str] = []
+    for value in values:
+        if value.__class__ is str:
+            out.append(value)
+            continue
+        if value is None:
+            continue
+        if value.__class__ is int:
+            out.append(str(value))
+            continue
+        text = as_text(value)  # None for MISSING
+        if isinstance(text, str):
+            out.append(text)
+        elif text:
+            out.extend(text)
+    return "\n".join(out).lower()
