@@ -89,12 +89,14 @@ def section_item(data: Mapping[str, Any], path: str) -> dict[str, Any]:
 
 
 def _mapping(data: Mapping[str, Any]) -> dict[str, Any]:
-    if (
-        type(data) is dict
-        and all(type(k) is str for k in data)
-        and all(_is_plain(v) for v in data.values())
-    ):
-        return {k: list(v) if type(v) is list else v for k, v in data.items()}
+    if type(data) is dict:  # the usual case: plain keys and values, copied in one pass
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            if type(k) is not str or not _is_plain(v):
+                break
+            out[k] = list(v) if type(v) is list else v
+        else:
+            return out
     value = jsonable(dict(data))
     assert isinstance(value, dict)
     return value

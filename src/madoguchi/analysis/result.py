@@ -237,8 +237,10 @@ def iso_utc(when: datetime | None) -> str | None:
     """UTC ISO 8601 with ``Z``; a naive datetime is taken as UTC."""
     if when is None:
         return None
-    aware = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-    return aware.isoformat().replace("+00:00", "Z")
+    zone = when.tzinfo
+    if zone is not UTC:  # most times are UTC already (a parsed evtx SystemTime is)
+        when = when.replace(tzinfo=UTC) if zone is None else when.astimezone(UTC)
+    return when.isoformat().replace("+00:00", "Z")
 
 
 def parse_time(value: str | None) -> datetime | None:
