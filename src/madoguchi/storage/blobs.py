@@ -85,26 +85,45 @@ def write_file(writer: BlobWriterPort, source: Path) -> StoredBlob:
     return writer.commit()
 
 
-class BlobWriter:
-    def __init__(self, store: FilesystemEvidenceStore, max_bytes: int | None) -> None:
-        self.store = store
+HEAD_BYTES = 65536
+"""How much of the start of an upload a writer keeps (``head``, for content sniffing)."""
+
+
+class CountingWriter:
+    """What every evidence writer keeps of the bytes it is given: the size (checked
+    against ``max_bytes``), the first :data:`HEAD_BYTES` and the SHA-256."""
+
+    def __init__(self, max_bytes: int | None) -> None:
         self.max_bytes = max_bytes
-        self.temp = store.root / "tmp" / temp_name(suffix=".part")
-        self.temp.parent.mkdir(parents=True, exist_ok=True)
-        self._handle: IO[bytes] | None = self.temp.open("wb")
-        self._digest = hashlib.sha256()
         self.size = 0
         self.head = b""
+        self._digest = hashlib.sha256()
 
-    def write(self, chunk: bytes) -> None:
-        assert self._handle is not None, "writer is closed"
+    def _count(self, chunk: bytes) -> None:
+        """Take ``chunk`` into the tally; over the limit, abort and refuse it."""
         self.size += len(chunk)
         if self.max_bytes is not None and self.size > self.max_bytes:
             self.abort()
             raise ValidationError(N_("the file is larger than the desk accepts"), where="file")
-        if len(self.head) < 65536:
-            self.head += chunk[: 65536 - len(self.head)]
+        if len(self.head) < HEAD_BYTES:
+            self.head += chunk[: HEAD_BYTES - len(self.head)]
         self._digest.update(chunk)
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+
+class BlobWriter(CountingWriter):
+    def __init__(self, store: FilesystemEvidenceStore, max_bytes: int | None) -> None:
+        super().__init__(max_bytes)
+        self.store = store
+        self.temp = store.root / "tmp" / temp_name(suffix=".part")
+        self.temp.parent.mkdir(parents=True, exist_ok=True)
+        self._handle: IO[bytes] | None = self.temp.open("wb")
+
+    def write(self, chunk: bytes) -> None:
+        assert self._handle is not None, "writer is closed"
+        self._count(chunk)
         self._handle.write(chunk)
 
     def commit(self) -> StoredBlob:

@@ -35,6 +35,7 @@ from madoguchi.i18n.catalogue import N_
 from madoguchi.ports import StoredBlob, StoredObject, StoreHealth
 from madoguchi.storage.blobs import (
     CHUNK,
+    CountingWriter,
     is_sha256,
     local_disk_health,
     object_name,
@@ -130,16 +131,13 @@ class EvidenceCache:
             total -= size
 
 
-class S3BlobWriter:
+class S3BlobWriter(CountingWriter):
     """Receives an upload chunk by chunk (``ports.BlobWriter``)."""
 
     def __init__(self, store: S3EvidenceStore, max_bytes: int | None) -> None:
+        super().__init__(max_bytes)
         self.store = store
-        self.max_bytes = max_bytes
-        self.size = 0
-        self.head = b""
         self.staging_key = store.key(f"tmp/{uuid.uuid4().hex}")
-        self._digest = hashlib.sha256()
         self._buffer = bytearray()
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
@@ -148,13 +146,7 @@ class S3BlobWriter:
 
     def write(self, chunk: bytes) -> None:
         assert self._cache is not None, "writer is closed"
-        self.size += len(chunk)
-        if self.max_bytes is not None and self.size > self.max_bytes:
-            self.abort()
-            raise ValidationError(N_("the file is larger than the desk accepts"), where="file")
-        if len(self.head) < 65536:
-            self.head += chunk[: 65536 - len(self.head)]
-        self._digest.update(chunk)
+        self._count(chunk)
         try:
             self._cache.write(chunk)
             self._buffer += chunk
