@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from madoguchi.bootstrap import Desk
 from madoguchi.cli import build_app
 from madoguchi.config import Settings
+from madoguchi.ports import StoredBlob
 from madoguchi.storage.blobs import object_name
 from madoguchi.storage.s3_blobs import S3EvidenceStore
 
@@ -106,9 +107,10 @@ def _use(
         monkeypatch.setenv(name, value)
 
 
-def test_backup_and_restore_carry_s3_evidence_verified_by_hash(
+def _backed_up(
     desk: Desk, s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> tuple[S3EvidenceStore, StoredBlob, Path, str]:
+    """A world with one stored payload on S3, backed up to ``tmp_path/backup.tar``."""
     store = desk.store
     assert isinstance(store, S3EvidenceStore)
     build_world(desk)
@@ -122,6 +124,13 @@ def test_backup_and_restore_carry_s3_evidence_verified_by_hash(
     out = tmp_path / "backup.tar"
     code, output = _run("backup", str(out))
     assert code == 0, output
+    return store, payload, out, output
+
+
+def test_backup_and_restore_carry_s3_evidence_verified_by_hash(
+    desk: Desk, s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, payload, out, output = _backed_up(desk, s3_server, tmp_path, monkeypatch)
     with tarfile.open(out) as tar:
         manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
     source_objects = {o.sha256: o.size for o in store.objects()}
@@ -159,18 +168,7 @@ def test_backup_and_restore_carry_s3_evidence_verified_by_hash(
 def test_restore_into_s3_leaves_out_tampered_objects(
     desk: Desk, s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = desk.store
-    assert isinstance(store, S3EvidenceStore)
-    build_world(desk)
-    payload = store_bytes(desk, PAYLOAD)
-    _use(
-        monkeypatch,
-        desk.settings.effective_database_url,
-        desk.settings.data_dir,
-        s3_server.environment(store.bucket),
-    )
-    out = tmp_path / "backup.tar"
-    assert _run("backup", str(out))[0] == 0
+    _store, payload, out, _output = _backed_up(desk, s3_server, tmp_path, monkeypatch)
     tampered = tmp_path / "tampered.tar"
     victim = "evidence/" + object_name(payload.sha256)
     with tarfile.open(out) as original, tarfile.open(tampered, "w") as copy:
