@@ -7,7 +7,6 @@ merges them into the document one job would have stored.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from tests.analyzers.windows_evtx.test_partitions import build
+from tests.documents import untimed
 from tests.faults.conftest import Workers
 from tests.faults.test_worker_kill import wait_for
 from tests.world import build_world, store_bytes
@@ -46,15 +46,6 @@ def fault_desk(fault_settings: Settings, workers: Workers) -> Iterator[Desk]:
     desk.queue.app.conf.task_default_queue = workers.queue
     yield desk
     desk.close()
-
-
-def _untimed(document: dict[str, Any] | None) -> dict[str, Any]:
-    assert document is not None
-    out = copy.deepcopy(document)
-    for key in ("started", "finished"):
-        out["run"].pop(key)
-    out["stats"].pop("seconds")
-    return out
 
 
 def _ready(workers: Workers, name: str) -> Callable[[], bool]:
@@ -119,5 +110,5 @@ def test_two_workers_take_the_parts_and_one_merges(
     [(_, single)] = analysis_runs.analyze_file(
         Registry(analyzers={EvtxAnalyzer.name: EvtxAnalyzer}), local
     )
-    assert _untimed(merged.document) == _untimed(single)
+    assert untimed(merged.document) == untimed(single)
     assert all(w.poll() is None for w in started)

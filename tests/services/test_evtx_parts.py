@@ -8,13 +8,13 @@ enough to cut it into three parts.
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from tests.analyzers.windows_evtx.test_partitions import build
+from tests.documents import untimed
 from tests.world import World, build_world, store_bytes
 
 from madoguchi.analyzers.base import EvidenceFile
@@ -76,15 +76,6 @@ def _part_payloads(desk: Desk) -> list[dict[str, Any]]:
     return sorted((dict(r[0]) for r in rows), key=lambda p: int(p["part"]))
 
 
-def _untimed(document: dict[str, Any] | None) -> dict[str, Any]:
-    assert document is not None
-    out = copy.deepcopy(document)
-    for key in ("started", "finished"):
-        out["run"].pop(key)
-    out["stats"].pop("seconds")
-    return out
-
-
 @pytest.fixture
 def world(desk: Desk) -> World:
     return build_world(desk)
@@ -127,7 +118,7 @@ def test_a_large_event_log_is_analysed_in_parts_and_merged_like_one_job(
     queue.run_pending()  # parts 1 and 2; the last one merges
     assert _stored_parts(desk) == []
     (merged,) = _results(desk, evidence_id)
-    assert _untimed(merged.document) == _untimed(single.document)
+    assert untimed(merged.document) == untimed(single.document)
     assert merged.findings == single.findings and merged.warnings == single.warnings
     assert _count(desk, tables.sightings) == sightings
 
