@@ -9,7 +9,6 @@ import io
 import json
 import shutil
 import tarfile
-import uuid
 from pathlib import Path
 
 import httpx
@@ -37,16 +36,10 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path, s3_server: S3Server) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        secret_key="test-secret-key-" + uuid.uuid4().hex,
-        base_url="http://127.0.0.1",
-        inline_worker=False,
-        **s3_server.settings_values(s3_server.new_bucket()),
-    )
+def settings(settings: Settings, s3_server: S3Server) -> Settings:
+    """The suite's settings with the evidence on a fresh bucket of the S3 server."""
+    values = {**settings.model_dump(), **s3_server.settings_values(s3_server.new_bucket())}
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 def _run(*args: str) -> tuple[int, str]:
