@@ -55,6 +55,7 @@ from madoguchi.analysis.result import (
 from madoguchi.analysis.walk import EvidenceWalk
 from madoguchi.analyzers import kinds
 from madoguchi.analyzers.base import AnalysisContext, Analyzer, EvidenceFile, RunOptions
+from madoguchi.analyzers.forking import frozen_heap
 from madoguchi.analyzers.registry import Registry, load_registry
 from madoguchi.domain.findings import Finding, Observable, Section, TimelineEvent
 
@@ -367,12 +368,13 @@ def _analyze_all(
             report(evidence)
         return outcomes
     results: dict[int, FileOutcome] = {}
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=min(jobs, len(files)),
         mp_context=_pool_context(),
         initializer=_start_worker,
         initargs=(classes, options),
-    ) as pool:
+    )
+    with frozen_heap(), pool:
         futures: dict[Future[FileOutcome], EvidenceFile] = {
             pool.submit(_analyze_in_worker, index, evidence): evidence
             for index, evidence in enumerate(files)

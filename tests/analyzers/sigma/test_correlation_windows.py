@@ -186,3 +186,30 @@ def test_a_match_arriving_slightly_out_of_order_still_counts(load: Loader) -> No
         found += correlator.observe(match, event, T0 + timedelta(seconds=seconds))
     assert [h.count for h in found] == [3]
     assert found[0].first == T0 + timedelta(seconds=90)
+
+
+def test_sliding_bounds_fire_at_the_first_count_that_meets_them(load: Loader) -> None:
+    # gt 2.5 and gte 3 both need three matches; gt 3 needs four; gte 2.2 needs three.
+    for condition, needed in (
+        ("{gt: 2.5}", 3),
+        ("{gte: 3}", 3),
+        ("{gt: 3}", 4),
+        ("{gte: 2.2}", 3),
+        ("{gt: 1, gte: 4}", 4),
+    ):
+        rule = correlation(
+            f"""
+  type: event_count
+  rules: failed_logon
+  group-by: [IpAddress]
+  timespan: 10m
+  condition: {condition}
+""",
+            "Brute force",
+        )
+        ruleset, errors = load(BASE_RULES, rule)
+        assert errors == []
+        stream = [(second, fail(f"u{second}")) for second in range(needed)]
+        assert run(ruleset, stream[:-1]) == [], condition
+        (hit,) = run(ruleset, stream)
+        assert hit.count == needed, condition

@@ -23,6 +23,7 @@ tens of thousands of failed logons costs the same per match as a short one.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
@@ -84,6 +85,28 @@ class CompiledCorrelation:
     @cached_property
     def _checks(self) -> tuple[tuple[Callable[[float, float], bool], float], ...]:
         return tuple((_COMPARE[op], bound) for op, bound in self.ops.items() if op in _COMPARE)
+
+    @cached_property
+    def least(self) -> int | None:
+        """For a sliding correlation, the smallest whole count that meets every bound
+        (``gt 9`` and ``gte 10`` both give 10); ``None`` where that does not apply.
+
+        Counts are whole numbers, so ``count >= least`` is :meth:`holds` in one comparison:
+        a sliding window is checked on every match, and floods have tens of thousands.
+        """
+        if not self.sliding:
+            return None
+        least = 0
+        for compare, bound in self._checks:
+            if not math.isfinite(bound):
+                return None
+            if compare is operator.gt:
+                least = max(least, math.floor(bound) + 1)
+            elif compare is operator.ge:
+                least = max(least, math.ceil(bound))
+            else:
+                return None
+        return least
 
     def holds(self, measure: float) -> bool:
         for compare, bound in self._checks:  # noqa: SIM110 - faster than all() here
@@ -331,10 +354,13 @@ class Correlator:
 
     def _satisfied(self, corr: CompiledCorrelation, window: _Window) -> bool:
         """Whether the window meets the condition, from the counts kept up to date."""
+        least = corr.least
         if corr.type == "event_count":
-            return corr.holds(len(window.entries))
+            count = len(window.entries)
+            return count >= least if least is not None else corr.holds(count)
         if corr.type == "value_count":
-            return corr.holds(len(window.values))
+            count = len(window.values)
+            return count >= least if least is not None else corr.holds(count)
         present = window.rules
         if corr.type == "temporal":
             if corr.expression is not None:

@@ -55,6 +55,7 @@ from madoguchi.analyzers.base import (
     RuleLoadError,
     RunOptions,
 )
+from madoguchi.analyzers.forking import frozen_heap
 from madoguchi.analyzers.windows_evtx.accounts import account_of, present, source_ip_of
 from madoguchi.analyzers.windows_evtx.bursts import Burst, Bursts
 from madoguchi.analyzers.windows_evtx.events import FlatEvent, ReadEvent
@@ -322,7 +323,8 @@ class EvtxAnalyzer(BaseAnalyzer):
             for n, rng in enumerate(ranges[1:], start=1)
         ]
         context = multiprocessing.get_context("fork")
-        with spill_dir, ProcessPoolExecutor(max_workers=len(jobs), mp_context=context) as pool:
+        pool = ProcessPoolExecutor(max_workers=len(jobs), mp_context=context)
+        with spill_dir, frozen_heap(), pool:
             futures = [pool.submit(_scan_range, job) for job in jobs]
             yield from self._scan(
                 _read_range(evidence, ctx, header, ranges[0]), ctx, evidence, ruleset, state
