@@ -20,7 +20,8 @@ import pytest
 from tests.analyzers.windows_evtx.evtx_helpers import DATA, evidence, run
 
 from madoguchi.analyzers.base import RunOptions
-from madoguchi.analyzers.windows_evtx import PARTS_SETTING, PartOutput, scan_part
+from madoguchi.analyzers.windows_evtx import PARTS_SETTING, PartOutput, handover, scan_part
+from madoguchi.analyzers.windows_evtx import analyzer as analyzer_module
 from madoguchi.analyzers.windows_evtx.evtx_file import CHUNK_SIZE, HEADER_BLOCK
 from madoguchi.analyzers.windows_evtx.partitions import RangeFile, plan, range_header, worker_count
 
@@ -91,6 +92,31 @@ def test_the_same_with_a_damaged_chunk_in_a_later_part(tmp_path: Path) -> None:
     assert many.ctx.warnings == one.ctx.warnings
     assert many.ctx.skipped_records == one.ctx.skipped_records
     assert many.outputs == one.outputs
+
+
+def test_a_worker_dying_midway_loses_nothing_and_repeats_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The main process takes a worker's batches as they come; when the worker dies
+    after some, it reads the rest of that part itself and drops what it already has."""
+    path = build(tmp_path / "big.evtx", 200)
+    one = run(path, settings={"evtx_workers": 1})
+    parent = os.getpid()
+    write = handover.Spill.write
+
+    def write_then_die(spill: handover.Spill, outputs: Any, covered: int, feed: Any) -> None:
+        write(spill, outputs, covered, feed)
+        if os.getpid() != parent and spill.batches == 2:
+            os._exit(3)  # a worker killed after handing over two batches
+
+    monkeypatch.setattr(analyzer_module, "_BATCH", 5)
+    monkeypatch.setattr(handover.Spill, "write", write_then_die)
+    many = run(path, settings={"evtx_workers": 2, "evtx_parallel_min_mb": 0})
+    failed = [w for w in many.ctx.warnings if "failed" in w.message]
+    assert failed and "read in the main process" in failed[0].message
+    assert many.ctx.events == one.ctx.events == 533
+    assert many.outputs == one.outputs
+    assert [w for w in many.ctx.warnings if w not in failed] == one.ctx.warnings
 
 
 def test_who_reads_with_several_processes() -> None:

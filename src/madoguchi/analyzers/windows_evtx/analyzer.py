@@ -61,7 +61,7 @@ from madoguchi.analyzers.windows_evtx.bursts import Burst, Bursts
 from madoguchi.analyzers.windows_evtx.events import FlatEvent, ReadEvent
 from madoguchi.analyzers.windows_evtx.evtx_file import HEADER_BLOCK, check_size, read_records
 from madoguchi.analyzers.windows_evtx.gaps import DEFAULT_TIME_GAP_HOURS, GapTracker
-from madoguchi.analyzers.windows_evtx.handover import Batches, Spill
+from madoguchi.analyzers.windows_evtx.handover import Batch, Batches, Spill, follow
 from madoguchi.analyzers.windows_evtx.key_events import (
     KEY_EVENTS,
     OBSERVABLE_EVENTS,
@@ -330,18 +330,46 @@ class EvtxAnalyzer(BaseAnalyzer):
                 _read_range(evidence, ctx, header, ranges[0]), ctx, evidence, ruleset, state
             )
             for job, future in zip(jobs, futures, strict=True):
+                covered = 0  # events of the part whose outputs have been taken over
+                for batch in follow(job.spill, future.done):
+                    yield from state.take(batch)
+                    covered = batch.covered
                 try:
                     part = future.result()
-                except Exception as error:  # a worker died: read its part here instead
+                except Exception as error:  # a worker died: read the rest of its part here
                     ctx.warn(
                         f"worker for chunks {job.rng.first}-{job.rng.stop - 1} failed "
                         f"({type(error).__name__}: {error}); read in the main process",
                         path=evidence.path,
                     )
                     items = _read_range(evidence, ctx, header, job.rng)
-                    yield from self._scan(items, ctx, evidence, ruleset, state)
+                    yield from self._scan_after(covered, items, ctx, evidence, ruleset, state)
                     continue
-                yield from state.absorb(part, ctx)
+                state.absorb_tallies(part, ctx)
+
+    def _scan_after(
+        self,
+        covered: int,
+        items: Iterable[ReadEvent],
+        ctx: AnalysisContext,
+        evidence: EvidenceFile,
+        ruleset: RuleSet | None,
+        state: _FileState,
+    ) -> Iterator[AnalyzerOutput]:
+        """:meth:`_scan` of a part whose first ``covered`` events' outputs were already
+        taken over from its worker: those events are read again for the tallies and the
+        correlations (which the worker had not handed back yet), their outputs dropped."""
+        count = 0
+
+        def counted() -> Iterator[ReadEvent]:
+            nonlocal count
+            for item in items:
+                count += 1
+                yield item
+
+        for output in self._scan(counted(), ctx, evidence, ruleset, state):
+            if count > covered:  # outputs of event n come while it is the latest read
+                yield output
 
     def _finish(self, evidence: EvidenceFile, state: _FileState) -> Iterator[AnalyzerOutput]:
         """What only the whole file can tell: correlations, gaps, the logon section."""
@@ -517,8 +545,15 @@ class _FileState:
 
     def absorb(self, part: PartOutput, ctx: AnalysisContext) -> Iterator[AnalyzerOutput]:
         """Take over a worker's part: its outputs in order, its tallies, its warnings."""
+        for batch in part.outputs.read():
+            yield from self.take(batch)
+        self.absorb_tallies(part, ctx)
+
+    def take(self, batch: Batch) -> Iterator[AnalyzerOutput]:
+        """A batch of a worker's part: its outputs in order, less observables an earlier
+        part already gave, and its matches fed to the correlations, in order."""
         seen = self.seen
-        for output in part.outputs.read():
+        for output in batch.outputs:
             if isinstance(output, Observable):
                 key = (output.type, output.value)
                 if key in seen:
@@ -526,9 +561,12 @@ class _FileState:
                 seen.add(key)
             yield output
         if self.correlator is not None:
-            for rule_id, event, when in part.feed:
+            for rule_id, event, when in batch.feed:
                 for corr in self.correlator.observe_rule(rule_id, event, when):
                     self.bursts.add(corr)
+
+    def absorb_tallies(self, part: PartOutput, ctx: AnalysisContext) -> None:
+        """What a worker's part holds besides its batches: tallies and warnings."""
         self.gaps.merge(part.gaps)
         self.logons.merge(part.logons)
         self.read += part.read
@@ -549,8 +587,7 @@ class _RangeJob:
 class PartOutput:
     """What the per-event pass over one range of chunks leaves for the merge."""
 
-    outputs: Spill | Batches  # packed outputs, read one batch at a time
-    feed: Feed
+    outputs: Spill | Batches  # packed outputs and correlation inputs, one batch at a time
     gaps: GapTracker
     logons: LogonTracker
     read: int
@@ -561,7 +598,7 @@ class PartOutput:
         """The part as bytes to store (the outputs are taken from their spill file)."""
         outputs = self.outputs
         packed = outputs.take() if isinstance(outputs, Spill) else outputs.data
-        state = (self.feed, self.gaps, self.logons, self.read, self.warnings, self.skipped)
+        state = (self.gaps, self.logons, self.read, self.warnings, self.skipped)
         return pickle.dumps(
             (_PART_FORMAT, outputs.batches, packed, *state), protocol=pickle.HIGHEST_PROTOCOL
         )
@@ -572,11 +609,11 @@ class PartOutput:
         loaded = pickle.loads(data)  # noqa: S301 - written by our own part job
         if loaded[0] != _PART_FORMAT:
             raise ValueError(f"stored part has format {loaded[0]!r}, expected {_PART_FORMAT}")
-        _, batches, packed, feed, gaps, logons, read, warnings, skipped = loaded
-        return cls(Batches(packed, batches), feed, gaps, logons, read, warnings, skipped)
+        _, batches, packed, gaps, logons, read, warnings, skipped = loaded
+        return cls(Batches(packed, batches), gaps, logons, read, warnings, skipped)
 
 
-_PART_FORMAT = 1
+_PART_FORMAT = 2  # 2: batch headers carry the events they cover
 
 
 def _read_range(
@@ -613,16 +650,26 @@ def scan_part(
     items = _read_range(evidence, ctx, header or evidence.head[:HEADER_BLOCK], rng)
     outputs = Spill(spill)
     batch: list[AnalyzerOutput] = []
-    for output in analyzer._scan(items, ctx, evidence, ruleset, state):
+    feed = state.feed if state.feed is not None else []
+
+    def flush() -> None:  # between two events: everything of those read so far goes
+        nonlocal batch
+        outputs.write(batch, covered=state.read, feed=feed)
+        batch = []
+        feed.clear()
+
+    def paced(items: Iterable[ReadEvent]) -> Iterator[ReadEvent]:
+        for item in items:  # asked for the next event: the last one is done
+            if len(batch) >= _BATCH:
+                flush()
+            yield item
+
+    for output in analyzer._scan(paced(items), ctx, evidence, ruleset, state):
         batch.append(output)
-        if len(batch) >= _BATCH:
-            outputs.write(batch)
-            batch = []
-    if batch:
-        outputs.write(batch)
+    if batch or feed:
+        flush()
     return PartOutput(
         outputs,
-        state.feed or [],
         state.gaps,
         state.logons,
         state.read,

@@ -12,11 +12,12 @@ makes loading one constructor call per object. The round trip gives equal object
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from madoguchi.domain.findings import (
     AnalyzerOutput,
@@ -65,34 +66,45 @@ def unpack(data: bytes) -> list[AnalyzerOutput]:
     return out
 
 
+class Batch(NamedTuple):
+    """One batch of a worker's part, as the main process takes it over."""
+
+    outputs: list[AnalyzerOutput]
+    covered: int  # events of the part whose outputs are all in this batch or an earlier one
+    feed: list[Any]  # the correlation inputs those events gave, in order
+
+
 class Spill:
     """Packed batches written one after another to a file, read back in order.
 
     A worker writes its batches here instead of sending them through the pool's pipe,
-    so the main process never holds a whole part's outputs at once: it reads one batch,
-    yields its outputs, and drops it. Each batch is its length (8 bytes, little-endian)
-    then the bytes.
+    so the main process never holds a whole part's outputs at once and can take them
+    over while the worker still reads (:func:`follow`). Each batch is a 24-byte header —
+    the length of its packed outputs, its covered count (see :class:`Batch`), the length
+    of its pickled correlation inputs, 8 bytes each, little-endian — then those bytes. A
+    worker cuts batches only between events, so the covered count tells the main
+    process how far it has got should the worker die.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.batches = 0
 
-    def write(self, outputs: Iterable[AnalyzerOutput]) -> None:
+    def write(
+        self, outputs: Iterable[AnalyzerOutput], covered: int = 0, feed: Iterable[Any] = ()
+    ) -> None:
         data = pack(outputs)
+        inputs = pickle.dumps(list(feed), protocol=pickle.HIGHEST_PROTOCOL)
+        header = b"".join(n.to_bytes(8, "little") for n in (len(data), covered, len(inputs)))
         with self.path.open("ab") as out:
-            out.write(len(data).to_bytes(8, "little"))
-            out.write(data)
+            out.write(header + data + inputs)
         self.batches += 1
 
-    def read(self) -> Iterator[AnalyzerOutput]:
-        """Every output written, in order; the file is removed once read."""
+    def read(self) -> Iterator[Batch]:
+        """Every batch written, in order; the file is removed once read."""
         if not self.batches:
             return
-        with self.path.open("rb") as source:
-            for _ in range(self.batches):
-                size = int.from_bytes(source.read(8), "little")
-                yield from unpack(source.read(size))
+        yield from _batches(self.path.read_bytes(), self.batches)
         self.path.unlink(missing_ok=True)
 
     def take(self) -> bytes:
@@ -104,6 +116,74 @@ class Spill:
         return data
 
 
+_HEADER = 24
+
+
+def _parse(data: bytes | memoryview, offset: int) -> tuple[Batch, int] | None:
+    """The batch at ``offset`` of ``data`` and the offset after it; ``None`` if cut short."""
+    header = bytes(data[offset : offset + _HEADER])
+    if len(header) < _HEADER:
+        return None
+    size, covered, feed_size = (int.from_bytes(header[i : i + 8], "little") for i in (0, 8, 16))
+    end = offset + _HEADER + size + feed_size
+    if len(data) < end:
+        return None
+    outputs = unpack(bytes(data[offset + _HEADER : offset + _HEADER + size]))
+    feed = pickle.loads(data[end - feed_size : end])  # noqa: S301 - our own worker's
+    return Batch(outputs, covered, feed), end
+
+
+def _batches(data: bytes, count: int) -> Iterator[Batch]:
+    view = memoryview(data)
+    offset = 0
+    for _ in range(count):
+        parsed = _parse(view, offset)
+        if parsed is None:
+            raise ValueError(f"a worker's outputs end inside a batch (offset {offset})")
+        batch, offset = parsed
+        yield batch
+
+
+def follow(path: Path, finished: Callable[[], bool], *, poll: float = 0.01) -> Iterator[Batch]:
+    """The batches of a spill file while its worker is still writing it.
+
+    Yields every whole batch, in order, waiting for the next one until ``finished()`` is
+    true (the worker has returned or died) and no whole batch is left; a batch cut short
+    by a dying worker is never yielded. The main process takes over a worker's outputs
+    and correlation inputs this way while the worker still reads, instead of after it.
+    Removes the file at the end.
+    """
+    offset = 0
+    try:
+        while True:
+            done = finished()  # read before looking: a batch written before it counts
+            parsed = _read_batch(path, offset)
+            if parsed is not None:
+                batch, offset = parsed
+                yield batch
+                continue
+            if done:
+                return
+            time.sleep(poll)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _read_batch(path: Path, offset: int) -> tuple[Batch, int] | None:
+    try:
+        with path.open("rb") as source:
+            source.seek(offset)
+            header = source.read(_HEADER)
+            if len(header) < _HEADER:
+                return None
+            size = int.from_bytes(header[:8], "little") + int.from_bytes(header[16:], "little")
+            data = header + source.read(size)
+    except FileNotFoundError:  # the worker has not written its first batch yet
+        return None
+    parsed = _parse(data, 0)
+    return None if parsed is None else (parsed[0], offset + parsed[1])
+
+
 class Batches:
     """Batches in the :class:`Spill` layout held in memory (a part stored elsewhere)."""
 
@@ -111,12 +191,6 @@ class Batches:
         self.data = data
         self.batches = batches
 
-    def read(self) -> Iterator[AnalyzerOutput]:
-        """Every output, in order."""
-        view = memoryview(self.data)
-        offset = 0
-        for _ in range(self.batches):
-            size = int.from_bytes(view[offset : offset + 8], "little")
-            offset += 8
-            yield from unpack(bytes(view[offset : offset + size]))
-            offset += size
+    def read(self) -> Iterator[Batch]:
+        """Every batch, in order."""
+        return _batches(self.data, self.batches)
