@@ -342,34 +342,15 @@ class EvtxAnalyzer(BaseAnalyzer):
                         f"({type(error).__name__}: {error}); read in the main process",
                         path=evidence.path,
                     )
-                    items = _read_range(evidence, ctx, header, job.rng)
-                    yield from self._scan_after(covered, items, ctx, evidence, ruleset, state)
+                    # Read again for the tallies and correlations; drop the outputs of the
+                    # events already taken over (outputs of event n come while it is the
+                    # latest one read).
+                    items = _Counted(_read_range(evidence, ctx, header, job.rng))
+                    for output in self._scan(items, ctx, evidence, ruleset, state):
+                        if items.count > covered:
+                            yield output
                     continue
                 state.absorb_tallies(part, ctx)
-
-    def _scan_after(
-        self,
-        covered: int,
-        items: Iterable[ReadEvent],
-        ctx: AnalysisContext,
-        evidence: EvidenceFile,
-        ruleset: RuleSet | None,
-        state: _FileState,
-    ) -> Iterator[AnalyzerOutput]:
-        """:meth:`_scan` of a part whose first ``covered`` events' outputs were already
-        taken over from its worker: those events are read again for the tallies and the
-        correlations (which the worker had not handed back yet), their outputs dropped."""
-        count = 0
-
-        def counted() -> Iterator[ReadEvent]:
-            nonlocal count
-            for item in items:
-                count += 1
-                yield item
-
-        for output in self._scan(counted(), ctx, evidence, ruleset, state):
-            if count > covered:  # outputs of event n come while it is the latest read
-                yield output
 
     def _finish(self, evidence: EvidenceFile, state: _FileState) -> Iterator[AnalyzerOutput]:
         """What only the whole file can tell: correlations, gaps, the logon section."""
@@ -572,6 +553,19 @@ class _FileState:
         self.read += part.read
         ctx.warnings.extend(part.warnings)
         ctx.skipped_records += part.skipped
+
+
+class _Counted(Iterator[ReadEvent]):
+    """Events passed through, counted."""
+
+    def __init__(self, items: Iterable[ReadEvent]) -> None:
+        self._items = iter(items)
+        self.count = 0
+
+    def __next__(self) -> ReadEvent:
+        item = next(self._items)
+        self.count += 1
+        return item
 
 
 @dataclass
