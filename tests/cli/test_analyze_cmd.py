@@ -133,3 +133,28 @@ def test_analyzers_command_lists_registered_and_broken(app: typer.Typer) -> None
     assert result.exit_code == 0, result.output
     assert "example" in result.stdout
     assert "text" in result.stdout
+
+
+def test_an_event_log_run_loads_no_archive_or_report_library(tmp_path: Path) -> None:
+    """Start-up is paid on every run: py7zr, pyzipper (and PyCryptodome under them) and
+    Jinja2 are loaded only when a 7z or zip archive, or an HTML report, is met."""
+    import subprocess
+    import sys
+
+    sample = Path(__file__).parents[1] / "analyzers/windows_evtx/data/vss-delete-wmic.evtx"
+    out = tmp_path / "result.json"
+    probe = (
+        "import sys\n"
+        "from madoguchi.cli import main\n"
+        f"sys.argv = ['madoguchi', 'analyze', {str(sample)!r}, '--format', 'json',"
+        f" '--out', {str(out)!r}, '--quiet']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('py7zr', 'pyzipper', 'Cryptodome', 'jinja2')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert orjson.loads(out.read_bytes())["findings"], done.stderr  # it did analyse the file
+    assert done.stdout.strip().splitlines()[-1] == "[]"

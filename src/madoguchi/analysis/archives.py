@@ -22,16 +22,12 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
-import stat
 import tarfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
-
-import py7zr
-import pyzipper
 
 from madoguchi.domain.errors import ArchiveError
 
@@ -320,23 +316,6 @@ def safe_member_name(name: str) -> str:
     return "/".join(parts)
 
 
-def _zip_name(info: Any) -> str:
-    """Zip names without the UTF-8 flag are often cp932 (Japanese Windows), not cp437."""
-    name: str = info.filename
-    if info.flag_bits & 0x800:
-        return name
-    try:
-        raw = name.encode("cp437")
-    except UnicodeEncodeError:
-        return name
-    for encoding in ("utf-8", "cp932"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return name
-
-
 class _CountingReader:
     """A read-only file wrapper that counts the compressed bytes consumed."""
 
@@ -354,82 +333,6 @@ class _CountingReader:
 
     def seekable(self) -> bool:
         return False
-
-
-# -- zip -----------------------------------------------------------------------------
-
-
-def _read_zip(ex: _Expansion, archive: Path, folder: Path, label: str) -> Iterator[ExpansionItem]:
-    try:
-        zf = pyzipper.AESZipFile(archive)
-    except (pyzipper.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
-        raise ArchiveError(f"damaged zip archive: {error}", where=label) from error
-    with zf:
-        for info in zf.infolist():
-            name = _zip_name(info)
-            if info.filename.endswith("/"):  # a directory (is_dir() fails on an empty name)
-                continue
-            try:
-                yield _zip_member(ex, zf, info, name, folder, label)
-            except ExpansionLimitError:
-                raise
-            except ArchiveError as error:
-                yield MemberProblem(name, error)
-            except OSError as error:
-                message = f"member {name!r} cannot be written: {error}"
-                yield MemberProblem(name, ArchiveError(message, where=label))
-
-
-def _zip_member(
-    ex: _Expansion, zf: Any, info: Any, name: str, folder: Path, label: str
-) -> ExpandedMember:
-    safe = _safe(name, label)
-    mode = info.external_attr >> 16
-    if stat.S_ISLNK(mode):
-        raise ArchiveError(f"link member {name!r} skipped: links are never followed", where=label)
-    ex.admit(label, name, info.file_size)
-    limits = ex.limits
-    if (
-        info.file_size >= limits.ratio_floor
-        and info.file_size / max(info.compress_size, 1) > limits.max_member_ratio
-    ):
-        raise ArchiveError(
-            f"member {name!r} looks like a decompression bomb (declared ratio "
-            f"{info.file_size / max(info.compress_size, 1):.0f}:1)",
-            where=label,
-        )
-    handle = _open_zip_member(ex, zf, info, name, label)
-    target = ex.local_path_for(folder, safe)
-    encrypted = bool(info.flag_bits & 0x1)
-    try:
-        with handle:
-            size = ex.copy(handle, target, label=label, member=name, compressed=info.compress_size)
-    except (pyzipper.BadZipFile, zlib.error, EOFError, OSError, lzma.LZMAError) as error:
-        hint = " (wrong password or damaged)" if encrypted else ""
-        raise ArchiveError(f"member {name!r} cannot be read{hint}: {error}", where=label) from error
-    except RuntimeError as error:
-        raise ArchiveError(f"member {name!r} cannot be read: {error}", where=label) from error
-    return ExpandedMember(safe, target, size)
-
-
-def _open_zip_member(ex: _Expansion, zf: Any, info: Any, name: str, label: str) -> IO[bytes]:
-    if not info.flag_bits & 0x1:
-        try:
-            handle: IO[bytes] = zf.open(info)
-        except (pyzipper.BadZipFile, NotImplementedError, OSError, zlib.error, ValueError) as error:
-            raise ArchiveError(f"member {name!r} cannot be read: {error}", where=label) from error
-        return handle
-    if not ex.passwords:
-        raise ArchiveError(f"member {name!r} is encrypted and no password was given", where=label)
-    for password in ex.passwords:
-        try:
-            handle = zf.open(info, pwd=password.encode("utf-8"))
-        except RuntimeError:
-            continue
-        except (pyzipper.BadZipFile, NotImplementedError, OSError, zlib.error, ValueError) as error:
-            raise ArchiveError(f"member {name!r} cannot be read: {error}", where=label) from error
-        return handle
-    raise ArchiveError(f"wrong password for encrypted member {name!r}", where=label)
 
 
 def _safe(name: str, label: str) -> str:
@@ -539,176 +442,19 @@ def _stream_member_name(archive: Path, label: str, fmt: str) -> str:
     return base + ".decompressed"
 
 
-# -- 7z ------------------------------------------------------------------------------
+# -- 7z and zip: their libraries (and PyCryptodome under both) are loaded on first use --
 
 
 def _read_7z(ex: _Expansion, archive: Path, folder: Path, label: str) -> Iterator[ExpansionItem]:
-    # A file object (not a path) makes py7zr decompress in this thread, so a limit
-    # crossed inside a writer stops the extraction at once.
-    with archive.open("rb") as handle:
-        candidates: tuple[str | None, ...] = ex.passwords or (None,)
-        for attempt, password in enumerate(candidates, start=1):
-            handle.seek(0)
-            try:
-                szf = py7zr.SevenZipFile(handle, mode="r", password=password)
-            except py7zr.PasswordRequired as error:
-                raise ArchiveError(
-                    "7z archive has encrypted names and no password was given", where=label
-                ) from error
-            except Exception as error:  # damaged headers, or encrypted names + wrong password
-                if attempt < len(candidates):
-                    continue
-                reason = "wrong password or damaged" if password else "damaged"
-                raise ArchiveError(
-                    f"7z archive cannot be opened ({reason}): {error}", where=label
-                ) from error
-            with szf:
-                items, failure = _extract_7z(ex, szf, folder, label, password)
-            if failure is not None:
-                if attempt < len(candidates):
-                    continue
-                raise ArchiveError(failure, where=label)
-            yield from items
-            return
+    from madoguchi.analysis.archive_7z import read_7z
+
+    return read_7z(ex, archive, folder, label)
 
 
-def _extract_7z(
-    ex: _Expansion, szf: py7zr.SevenZipFile, folder: Path, label: str, password: str | None
-) -> tuple[list[ExpansionItem], str | None]:
-    """Members and problems of one attempt, or why the password looks wrong."""
-    if szf.needs_password() and password is None:
-        raise ArchiveError("7z archive is encrypted and no password was given", where=label)
-    items: list[ExpansionItem] = []
-    wanted: dict[str, str] = {}
-    declared: dict[str, int] = {}
-    members_before = ex.members
-    for info in szf.list():
-        name = info.filename
-        if info.is_directory:
-            continue
-        if info.is_symlink:
-            message = f"link member {name!r} skipped: links are never followed"
-            items.append(MemberProblem(name, ArchiveError(message, where=label)))
-            continue
-        try:
-            wanted[name] = _safe(name, label)
-            ex.admit(label, name, info.uncompressed)
-            declared[name] = info.compressed or 0
-        except ExpansionLimitError:
-            raise
-        except ArchiveError as error:
-            wanted.pop(name, None)
-            items.append(MemberProblem(name, error))
-    if not wanted:
-        return items, None
-    factory = _SevenZipWriters(ex, folder, label, wanted, declared)
-    try:
-        szf.extract(path=factory.folder, targets=list(wanted), factory=factory)
-    except ArchiveError:
-        factory.discard()
-        raise
-    except Exception as error:  # py7zr raises many types on a wrong password or damage
-        factory.discard()
-        if szf.needs_password():
-            ex.members = members_before
-            return [], f"wrong password for the encrypted 7z archive (or it is damaged): {error}"
-        message = f"7z archive cannot be read: {type(error).__name__}: {error}"
-        raise ArchiveError(message, where=label) from error
-    items.extend(factory.finished())
-    return items, None
+def _read_zip(ex: _Expansion, archive: Path, folder: Path, label: str) -> Iterator[ExpansionItem]:
+    from madoguchi.analysis.archive_zip import read_zip
 
-
-class _SevenZipWriter(py7zr.io.Py7zIO):
-    def __init__(self, owner: _SevenZipWriters, name: str, target: Path) -> None:
-        self.owner = owner
-        self.name = name
-        self.target = target
-        self.written = 0
-        self.handle: IO[bytes] | None = target.open("wb")
-
-    def write(self, s: bytes | bytearray) -> int:
-        assert self.handle is not None
-        ex = self.owner.ex
-        self.handle.write(s)
-        self.written += len(s)
-        ex.total_out += len(s)
-        try:
-            compressed = self.owner.declared.get(self.name) or None
-            ex._check(self.owner.label, self.name, self.written, compressed)
-        except ArchiveError:
-            self.close()
-            self.target.unlink(missing_ok=True)
-            self.owner.failed.add(self.name)
-            raise
-        return len(s)
-
-    def read(self, size: int | None = None) -> bytes:
-        return b""
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return 0
-
-    def flush(self) -> None:
-        if self.handle is not None:
-            self.handle.flush()
-
-    def size(self) -> int:
-        return self.written
-
-    def close(self) -> None:
-        if self.handle is not None:
-            self.handle.close()
-            self.handle = None
-
-
-class _SevenZipWriters(py7zr.io.WriterFactory):
-    def __init__(
-        self,
-        ex: _Expansion,
-        folder: Path,
-        label: str,
-        wanted: dict[str, str],
-        declared: dict[str, int],
-    ) -> None:
-        self.ex = ex
-        self.folder = folder.resolve()
-        self.label = label
-        self.by_output: dict[str, str] = {}
-        self.wanted = wanted
-        self.declared = declared
-        self.writers: list[_SevenZipWriter] = []
-        self.failed: set[str] = set()
-
-    def create(self, filename: str) -> py7zr.io.Py7zIO:
-        name = self._member_name(filename)
-        target = self.ex.local_path_for(self.folder, self.wanted.get(name, name))
-        writer = _SevenZipWriter(self, name, target)
-        self.writers.append(writer)
-        return writer
-
-    def _member_name(self, filename: str) -> str:
-        path = Path(filename)
-        try:
-            return path.relative_to(self.folder).as_posix()
-        except ValueError:
-            return path.name
-
-    def finished(self) -> Iterator[ExpansionItem]:
-        for writer in self.writers:
-            writer.close()
-            if writer.name in self.failed:
-                continue
-            yield ExpandedMember(
-                self.wanted.get(writer.name, writer.name), writer.target, writer.written
-            )
-
-    def discard(self) -> None:
-        """Remove what a failed attempt wrote (a damaged or wrongly decrypted stream)."""
-        for writer in self.writers:
-            writer.close()
-            self.ex.total_out -= writer.written
-            writer.target.unlink(missing_ok=True)
-        self.writers = []
+    return read_zip(ex, archive, folder, label)
 
 
 def _read_gzip(ex: _Expansion, archive: Path, folder: Path, label: str) -> Iterator[ExpansionItem]:

@@ -21,7 +21,6 @@ from rich.progress import (
 from rich.table import Table
 
 from madoguchi.analysis.render import RENDERERS, TIMELINE_RENDERERS
-from madoguchi.analysis.render.report import render_html
 from madoguchi.analysis.render.summary import print_summary
 from madoguchi.analysis.result import ResultDocument
 from madoguchi.analysis.runner import AnalysisRequest, ProgressCallback, run_analysis
@@ -152,6 +151,8 @@ def _emit(
     quiet: bool,
 ) -> None:
     if output_format is OutputFormat.HTML:
+        from madoguchi.analysis.render.report import render_html  # Jinja2 only for HTML
+
         data = render_html(doc, language=language.value)
     else:
         data = RENDERERS[output_format.value](doc)

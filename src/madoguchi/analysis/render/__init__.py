@@ -9,13 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from madoguchi.analysis.render.document import render_json, render_jsonl
-from madoguchi.analysis.render.report import render_html
 from madoguchi.analysis.render.sheet import render_findings_csv
 from madoguchi.analysis.render.summary import render_table
 from madoguchi.analysis.render.timesketch import render_timesketch_csv, render_timesketch_jsonl
 from madoguchi.analysis.result import ResultDocument
 
 Renderer = Callable[[ResultDocument], bytes]
+
+
+def render_html(doc: ResultDocument) -> bytes:
+    """The HTML report (its module, and Jinja2, are loaded only when one is asked for)."""
+    from madoguchi.analysis.render.report import render_html as render
+
+    return render(doc)
+
 
 RENDERERS: dict[str, Renderer] = {
     "table": render_table,
