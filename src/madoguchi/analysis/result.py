@@ -184,10 +184,10 @@ class ResultDocument:
     format: str = FORMAT
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = plain(self._shape())
+        out: dict[str, Any] = plain(self.shape())
         return out
 
-    def _shape(self) -> dict[str, Any]:
+    def shape(self) -> dict[str, Any]:
         """The document's keys in order, values still as records."""
         out: dict[str, Any] = {"format": self.format}
         for name in _FIXED_KEYS[1:]:
@@ -217,7 +217,7 @@ class ResultDocument:
 
     def to_json(self, *, indent: bool = True) -> bytes:
         option = orjson.OPT_INDENT_2 if indent else 0
-        return dumps(self._shape(), option=option | orjson.OPT_APPEND_NEWLINE)
+        return dumps(self.shape(), option=option | orjson.OPT_APPEND_NEWLINE)
 
     @classmethod
     def from_json(cls, data: bytes | str) -> ResultDocument:

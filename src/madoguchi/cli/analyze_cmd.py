@@ -6,7 +6,7 @@ import sys
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
 from rich.console import Console
@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from madoguchi.analysis.render import RENDERERS, TIMELINE_RENDERERS
+from madoguchi.analysis.render.document import write_json, write_jsonl
 from madoguchi.analysis.render.summary import print_summary
 from madoguchi.analysis.result import ResultDocument
 from madoguchi.analysis.runner import AnalysisRequest, ProgressCallback, run_analysis
@@ -150,23 +151,38 @@ def _emit(
     *,
     quiet: bool,
 ) -> None:
-    if output_format is OutputFormat.HTML:
-        from madoguchi.analysis.render.report import render_html  # Jinja2 only for HTML
-
-        data = render_html(doc, language=language.value)
-    else:
-        data = RENDERERS[output_format.value](doc)
+    if out is None and output_format is OutputFormat.TABLE:
+        print_summary(doc, Console())
+        return
     if out is not None:
-        out.write_bytes(data)
+        with out.open("wb", buffering=_WRITE_BUFFER) as stream:
+            _write(doc, output_format, language, stream)
         if not quiet:
             print_summary(doc, err)
             err.print(f"written: {out}", highlight=False)
         return
-    if output_format is OutputFormat.TABLE:
-        print_summary(doc, Console())
-        return
-    sys.stdout.buffer.write(data)
+    _write(doc, output_format, language, sys.stdout.buffer)
     sys.stdout.buffer.flush()
+
+
+_WRITE_BUFFER = 1024 * 1024
+#: Formats written to the stream a record at a time (a large result is never one block).
+_STREAMED = {"json": write_json, "jsonl": write_jsonl}
+
+
+def _write(
+    doc: ResultDocument, output_format: OutputFormat, language: Language, out: IO[bytes]
+) -> None:
+    if output_format is OutputFormat.HTML:
+        from madoguchi.analysis.render.report import render_html  # Jinja2 only for HTML
+
+        out.write(render_html(doc, language=language.value))
+        return
+    streamed = _STREAMED.get(output_format.value)
+    if streamed is not None:
+        streamed(doc, out)
+        return
+    out.write(RENDERERS[output_format.value](doc))
 
 
 def analyzers() -> None:

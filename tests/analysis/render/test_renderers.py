@@ -11,6 +11,7 @@ import pytest
 
 from madoguchi.analysis.render import RENDERERS, TIMELINE_RENDERERS
 from madoguchi.analysis.render.cells import cell
+from madoguchi.analysis.render.document import write_json
 from madoguchi.analysis.render.report import render_html
 from madoguchi.analysis.result import (
     EvidenceRecord,
@@ -86,6 +87,29 @@ def test_json_renderer_gives_the_document() -> None:
     data = orjson.loads(RENDERERS["json"](_doc()))
     assert data["format"] == "madoguchi.result/1"
     assert ResultDocument.from_dict(data) == _doc()
+
+
+def test_json_written_record_by_record_is_the_documents_own_json() -> None:
+    """The CLI writes JSON a record at a time; the bytes are those of ``to_json``,
+    also for line breaks inside strings, nested details, non-string keys and empties."""
+    odd = FindingRecord(
+        "evtx",
+        "odd",
+        "line one\nline two",
+        "medium",
+        details={"nested": {"list": [1, {"deeper": ["x\ny"]}], "empty": {}}, 4625: "numeric key"},
+    )
+    docs = [
+        _doc(),
+        replace(_doc(), findings=(*_doc().findings, odd)),
+        ResultDocument(),
+        replace(_doc(), timeline=(), sections={}),
+    ]
+    for doc in docs:
+        out = io.BytesIO()
+        write_json(doc, out)
+        assert out.getvalue() == doc.to_json()
+    assert write_json.__module__ == RENDERERS["json"].__module__
 
 
 def test_jsonl_has_one_typed_record_per_line() -> None:
