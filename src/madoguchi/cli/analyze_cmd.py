@@ -20,7 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from madoguchi.analysis.render import RENDERERS, TIMELINE_RENDERERS
+from madoguchi.analysis.render import RENDERERS, TIMELINE_RENDERERS, TIMELINE_WRITERS
 from madoguchi.analysis.render.document import write_json, write_jsonl
 from madoguchi.analysis.render.summary import print_summary
 from madoguchi.analysis.result import ResultDocument
@@ -112,7 +112,8 @@ def analyze(
         raise _fail(err, str(error)) from error
 
     if timeline_out is not None:
-        timeline_out.write_bytes(TIMELINE_RENDERERS[timeline_out.suffix.lower()](doc))
+        with timeline_out.open("wb", buffering=_WRITE_BUFFER) as stream:
+            TIMELINE_WRITERS[timeline_out.suffix.lower()](doc, stream)
     _emit(doc, output_format, out, language, err, quiet=quiet)
 
 

@@ -7,11 +7,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import IO
 
 from madoguchi.analysis.render.document import render_json, render_jsonl
 from madoguchi.analysis.render.sheet import render_findings_csv
 from madoguchi.analysis.render.summary import render_table
-from madoguchi.analysis.render.timesketch import render_timesketch_csv, render_timesketch_jsonl
+from madoguchi.analysis.render.timesketch import (
+    render_timesketch_csv,
+    render_timesketch_jsonl,
+    write_timesketch_csv,
+    write_timesketch_jsonl,
+)
 from madoguchi.analysis.result import ResultDocument
 
 Renderer = Callable[[ResultDocument], bytes]
@@ -37,4 +43,10 @@ TIMELINE_RENDERERS: dict[str, Renderer] = {
     ".jsonl": render_timesketch_jsonl,
 }
 
-__all__ = ["RENDERERS", "TIMELINE_RENDERERS", "Renderer"]
+#: The same timelines written to a binary stream as they are made, by file suffix.
+TIMELINE_WRITERS: dict[str, Callable[[ResultDocument, IO[bytes]], None]] = {
+    ".csv": write_timesketch_csv,
+    ".jsonl": write_timesketch_jsonl,
+}
+
+__all__ = ["RENDERERS", "TIMELINE_RENDERERS", "TIMELINE_WRITERS", "Renderer"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -82,22 +82,36 @@ def _evidence(evidence: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def render_timesketch_csv(doc: ResultDocument) -> bytes:
+    out = io.BytesIO()
+    write_timesketch_csv(doc, out)
+    return out.getvalue()
+
+
+def write_timesketch_csv(doc: ResultDocument, out: IO[bytes]) -> None:
+    """The CSV, UTF-8, written to ``out`` row by row (the rows are sorted in memory first)."""
     rows = list(timesketch_rows(doc))
     known = set(CORE_COLUMNS) | set(EXTRA_COLUMNS)
     attributes = sorted({key for row in rows for key in row} - known)
     columns = (*CORE_COLUMNS, *EXTRA_COLUMNS, *attributes)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    # Attribute names come from the evidence, so the header is guarded like any cell.
-    writer.writerow([cell(column) for column in columns])
-    for row in rows:
-        writer.writerow([cell(row.get(column)) for column in columns])
-    return buffer.getvalue().encode("utf-8")
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    try:
+        writer = csv.writer(text, lineterminator="\r\n")
+        # Attribute names come from the evidence, so the header is guarded like any cell.
+        writer.writerow([cell(column) for column in columns])
+        for row in rows:
+            writer.writerow([cell(row.get(column)) for column in columns])
+    finally:
+        text.detach()  # leave ``out`` open for its owner
 
 
 def render_timesketch_jsonl(doc: ResultDocument) -> bytes:
-    lines = [
-        orjson.dumps({k: v for k, v in row.items() if v is not None})
-        for row in timesketch_rows(doc)
-    ]
-    return b"".join(line + b"\n" for line in lines)
+    out = io.BytesIO()
+    write_timesketch_jsonl(doc, out)
+    return out.getvalue()
+
+
+def write_timesketch_jsonl(doc: ResultDocument, out: IO[bytes]) -> None:
+    """One JSON object a line, written to ``out`` as it is made."""
+    for row in timesketch_rows(doc):
+        item = {k: v for k, v in row.items() if v is not None}
+        out.write(orjson.dumps(item, option=orjson.OPT_APPEND_NEWLINE))
