@@ -110,6 +110,16 @@ def test_missing_path_fails_clearly(app: typer.Typer, tmp_path: Path) -> None:
     assert "nope.evtx" in result.stderr
 
 
+def test_an_empty_path_is_refused_not_read_as_the_current_folder(
+    app: typer.Typer, case: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(case)  # "" would otherwise mean this folder, marker and all
+    result = CliRunner().invoke(app, ["analyze", "", "--format", "json"])
+    assert result.exit_code == 2
+    assert "empty path" in result.output
+    assert MARKER not in result.stdout
+
+
 def test_unknown_analyzer_and_bad_time_fail_clearly(app: typer.Typer, case: Path) -> None:
     result = CliRunner().invoke(app, ["analyze", str(case), "--analyzer", "no-such"])
     assert result.exit_code != 0

@@ -59,8 +59,19 @@ def _fail(console: Console, message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _evidence_path(value: str) -> Path:
+    if not value.strip():  # Path("") is the current folder: never what was meant
+        raise typer.BadParameter("an empty path was given (an unset shell variable?)")
+    return Path(value)
+
+
 def analyze(
-    paths: Annotated[list[Path], typer.Argument(help="Files, folders or archives to analyse.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Files, folders or archives to analyse.", parser=_evidence_path, metavar="PATHS"
+        ),
+    ],
     rules: Annotated[
         list[Path] | None, typer.Option("--rules", help="An extra rule folder (repeatable).")
     ] = None,
