@@ -94,13 +94,46 @@ def test_the_same_with_a_damaged_chunk_in_a_later_part(tmp_path: Path) -> None:
     assert many.outputs == one.outputs
 
 
+COUNTING_RULES = """
+title: Process creation
+id: 6f2d1c9e-5b1a-4c1e-9a53-2f4e0c7d1a01
+name: process_creation_counted
+status: test
+logsource:
+  product: windows
+  service: security
+detection:
+  selection:
+    EventID: 4688
+  condition: selection
+level: low
+---
+title: Process creations counted
+id: 6f2d1c9e-5b1a-4c1e-9a53-2f4e0c7d1a02
+status: test
+correlation:
+  type: event_count
+  rules: process_creation_counted
+  group-by: [Computer]
+  timespan: 3650d
+  condition:
+    lt: 1000000
+level: informational
+"""
+
+
 def test_a_worker_dying_midway_loses_nothing_and_repeats_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The main process takes a worker's batches as they come; when the worker dies
     after some, it reads the rest of that part itself and drops what it already has."""
     path = build(tmp_path / "big.evtx", 200)
-    one = run(path, settings={"evtx_workers": 1})
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "count.yml").write_text(COUNTING_RULES)  # a count that doubles if fed twice
+    one = run(path, settings={"evtx_workers": 1}, rule_dirs=(rules,))
+    (counted,) = [f for f in one.findings if f.title == "Process creations counted"]
+    assert counted.details["count"] == 201  # every 4688 event of the file, once
     parent = os.getpid()
     write = handover.Spill.write
 
@@ -111,7 +144,7 @@ def test_a_worker_dying_midway_loses_nothing_and_repeats_nothing(
 
     monkeypatch.setattr(analyzer_module, "_BATCH", 5)
     monkeypatch.setattr(handover.Spill, "write", write_then_die)
-    many = run(path, settings={"evtx_workers": 2, "evtx_parallel_min_mb": 0})
+    many = run(path, settings={"evtx_workers": 2, "evtx_parallel_min_mb": 0}, rule_dirs=(rules,))
     failed = [w for w in many.ctx.warnings if "failed" in w.message]
     assert failed and "read in the main process" in failed[0].message
     assert many.ctx.events == one.ctx.events == 533

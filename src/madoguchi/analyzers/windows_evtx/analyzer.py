@@ -40,9 +40,10 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -342,13 +343,17 @@ class EvtxAnalyzer(BaseAnalyzer):
                         f"({type(error).__name__}: {error}); read in the main process",
                         path=evidence.path,
                     )
-                    # Read again for the tallies and correlations; drop the outputs of the
-                    # events already taken over (outputs of event n come while it is the
-                    # latest one read).
-                    items = _Counted(_read_range(evidence, ctx, header, job.rng))
-                    for output in self._scan(items, ctx, evidence, ruleset, state):
-                        if items.count > covered:
-                            yield output
+                    items = iter(_read_range(evidence, ctx, header, job.rng))
+                    if covered:
+                        # The events whose batches were taken over are read again for the
+                        # logon and gap tallies and warnings, which the worker never handed
+                        # back; their outputs and correlation inputs came with the batches,
+                        # so they are dropped and the correlations are not fed twice.
+                        taken = replace(state, correlator=None, read=0)  # shares the tallies
+                        for _ in self._scan(islice(items, covered), ctx, evidence, ruleset, taken):
+                            pass
+                        state.read += taken.read
+                    yield from self._scan(items, ctx, evidence, ruleset, state)
                     continue
                 state.absorb_tallies(part, ctx)
 
@@ -553,19 +558,6 @@ class _FileState:
         self.read += part.read
         ctx.warnings.extend(part.warnings)
         ctx.skipped_records += part.skipped
-
-
-class _Counted(Iterator[ReadEvent]):
-    """Events passed through, counted."""
-
-    def __init__(self, items: Iterable[ReadEvent]) -> None:
-        self._items = iter(items)
-        self.count = 0
-
-    def __next__(self) -> ReadEvent:
-        item = next(self._items)
-        self.count += 1
-        return item
 
 
 @dataclass
