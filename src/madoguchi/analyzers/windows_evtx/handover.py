@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from madoguchi.domain.findings import (
     AnalyzerOutput,
@@ -101,10 +101,16 @@ class Spill:
         self.batches += 1
 
     def read(self) -> Iterator[Batch]:
-        """Every batch written, in order; the file is removed once read."""
+        """Every batch written, in order, one in memory at a time; the file is removed
+        once read."""
         if not self.batches:
             return
-        yield from _batches(self.path.read_bytes(), self.batches)
+        with self.path.open("rb") as source:
+            for _ in range(self.batches):
+                batch = _next_batch(source)
+                if batch is None:
+                    raise ValueError(f"{self.path.name}: a worker's outputs end inside a batch")
+                yield batch
         self.path.unlink(missing_ok=True)
 
     def take(self) -> bytes:
@@ -170,18 +176,24 @@ def follow(path: Path, finished: Callable[[], bool], *, poll: float = 0.01) -> I
 
 
 def _read_batch(path: Path, offset: int) -> tuple[Batch, int] | None:
+    """The whole batch at ``offset`` of a spill file and the offset after it, if any."""
     try:
         with path.open("rb") as source:
             source.seek(offset)
-            header = source.read(_HEADER)
-            if len(header) < _HEADER:
-                return None
-            size = int.from_bytes(header[:8], "little") + int.from_bytes(header[16:], "little")
-            data = header + source.read(size)
+            batch = _next_batch(source)
+            return None if batch is None else (batch, source.tell())
     except FileNotFoundError:  # the worker has not written its first batch yet
         return None
-    parsed = _parse(data, 0)
-    return None if parsed is None else (parsed[0], offset + parsed[1])
+
+
+def _next_batch(source: IO[bytes]) -> Batch | None:
+    """The batch at the file's position, or ``None`` when it is not whole (yet)."""
+    header = source.read(_HEADER)
+    if len(header) < _HEADER:
+        return None
+    size = int.from_bytes(header[:8], "little") + int.from_bytes(header[16:], "little")
+    parsed = _parse(header + source.read(size), 0)
+    return None if parsed is None else parsed[0]
 
 
 class Batches:
