@@ -120,6 +120,21 @@ def test_an_empty_path_is_refused_not_read_as_the_current_folder(
     assert MARKER not in result.stdout
 
 
+def test_an_output_that_cannot_be_written_is_refused_before_the_analysis(
+    app: typer.Typer, case: Path, tmp_path: Path
+) -> None:
+    for args, expected in (
+        (["--out", str(tmp_path / "no-such-folder" / "r.json")], "does not exist"),
+        (["--out", str(tmp_path)], "is a folder"),
+        (["--timeline-out", str(tmp_path / "gone" / "t.csv")], "does not exist"),
+    ):
+        result = CliRunner().invoke(app, ["analyze", str(case), "--format", "json", *args])
+        said = " ".join(result.stderr.split())  # the console wraps long lines
+        assert result.exit_code == 2, args
+        assert expected in said and args[0] in said
+        assert "Traceback" not in result.output
+
+
 def test_unknown_analyzer_and_bad_time_fail_clearly(app: typer.Typer, case: Path) -> None:
     result = CliRunner().invoke(app, ["analyze", str(case), "--analyzer", "no-such"])
     assert result.exit_code != 0

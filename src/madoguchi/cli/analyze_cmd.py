@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime
 from enum import StrEnum
@@ -65,6 +66,20 @@ def _evidence_path(value: str) -> Path:
     return Path(value)
 
 
+def _unwritable(target: Path | None) -> str | None:
+    """Why an output file cannot be written there, or ``None`` when it can (or none given)."""
+    if target is None:
+        return None
+    if target.is_dir():
+        return "is a folder; give a file name"
+    folder = target.parent
+    if not folder.is_dir():
+        return f"the folder {folder} does not exist"
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        return "not writable"
+    return None
+
+
 def analyze(
     paths: Annotated[
         list[Path],
@@ -107,6 +122,10 @@ def analyze(
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise _fail(err, "no such file or directory: " + ", ".join(str(p) for p in missing))
+    for option, target in (("--out", out), ("--timeline-out", timeline_out)):
+        problem = _unwritable(target)
+        if problem is not None:  # said before the analysis, not after it has run
+            raise _fail(err, f"{option} {target}: {problem}")
     request = AnalysisRequest(
         paths=tuple(paths),
         rule_dirs=tuple(rules or ()),
