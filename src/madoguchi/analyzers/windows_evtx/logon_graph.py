@@ -9,6 +9,7 @@ length. Large graphs keep the busiest pairs and say how many were left out.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -22,18 +23,12 @@ RIGHT_X = 640
 NAME_LIMIT = 40
 
 
-# XML escaping as a translation table (``xml.sax.saxutils`` gives the same text but
-# imports ``urllib.request`` with it, a cost every analysis run paid at start-up).
-_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-_ATTRIBUTE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"})
-
-
 def escape(text: str) -> str:
-    return text.translate(_TEXT)
+    return html.escape(text, quote=False)
 
 
 def _attr(text: str) -> str:
-    return text.translate(_ATTRIBUTE)
+    return html.escape(text, quote=True)
 
 
 def _label(text: str) -> str:
