@@ -11,6 +11,7 @@ makes loading one constructor call per object. The round trip gives equal object
 
 from __future__ import annotations
 
+import io
 import pickle
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -106,11 +107,7 @@ class Spill:
         if not self.batches:
             return
         with self.path.open("rb") as source:
-            for _ in range(self.batches):
-                batch = _next_batch(source)
-                if batch is None:
-                    raise ValueError(f"{self.path.name}: a worker's outputs end inside a batch")
-                yield batch
+            yield from _read_all(source, self.batches)
         self.path.unlink(missing_ok=True)
 
     def take(self) -> bytes:
@@ -125,28 +122,11 @@ class Spill:
 _HEADER = 24
 
 
-def _parse(data: bytes | memoryview, offset: int) -> tuple[Batch, int] | None:
-    """The batch at ``offset`` of ``data`` and the offset after it; ``None`` if cut short."""
-    header = bytes(data[offset : offset + _HEADER])
-    if len(header) < _HEADER:
-        return None
-    size, covered, feed_size = (int.from_bytes(header[i : i + 8], "little") for i in (0, 8, 16))
-    end = offset + _HEADER + size + feed_size
-    if len(data) < end:
-        return None
-    outputs = unpack(bytes(data[offset + _HEADER : offset + _HEADER + size]))
-    feed = pickle.loads(data[end - feed_size : end])  # noqa: S301 - our own worker's
-    return Batch(outputs, covered, feed), end
-
-
-def _batches(data: bytes, count: int) -> Iterator[Batch]:
-    view = memoryview(data)
-    offset = 0
+def _read_all(source: IO[bytes], count: int) -> Iterator[Batch]:
     for _ in range(count):
-        parsed = _parse(view, offset)
-        if parsed is None:
-            raise ValueError(f"a worker's outputs end inside a batch (offset {offset})")
-        batch, offset = parsed
+        batch = _next_batch(source)
+        if batch is None:
+            raise ValueError(f"a worker's outputs end inside a batch (offset {source.tell()})")
         yield batch
 
 
@@ -191,9 +171,13 @@ def _next_batch(source: IO[bytes]) -> Batch | None:
     header = source.read(_HEADER)
     if len(header) < _HEADER:
         return None
-    size = int.from_bytes(header[:8], "little") + int.from_bytes(header[16:], "little")
-    parsed = _parse(header + source.read(size), 0)
-    return None if parsed is None else parsed[0]
+    size, covered, feed_size = (int.from_bytes(header[i : i + 8], "little") for i in (0, 8, 16))
+    data = source.read(size)
+    inputs = source.read(feed_size)
+    if len(data) < size or len(inputs) < feed_size:
+        return None
+    feed = pickle.loads(inputs)  # noqa: S301 - our own worker's
+    return Batch(unpack(data), covered, feed)
 
 
 class Batches:
@@ -205,4 +189,4 @@ class Batches:
 
     def read(self) -> Iterator[Batch]:
         """Every batch, in order."""
-        return _batches(self.data, self.batches)
+        return _read_all(io.BytesIO(self.data), self.batches)
