@@ -3,6 +3,7 @@ only where the cheaper part of the key ties."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import given
@@ -15,8 +16,10 @@ from madoguchi.analysis.result import (
     ResultDocument,
     TimelineRecord,
     finding_key,
+    iso_utc,
     jsonable,
     normalise,
+    parse_time,
     timeline_key,
 )
 
@@ -85,3 +88,46 @@ def test_records_equal_in_python_but_not_in_json_keep_the_canonical_order() -> N
         doc = normalise(ResultDocument(timeline=given_order))
         assert [t.attributes["v"] for t in doc.timeline] == [1, True]
         assert [type(t.attributes["v"]) for t in doc.timeline] == [int, bool]
+
+
+# Mostly within two days of each other, where a +09:00 time and a UTC one interleave;
+# some in years before 1000, whose year is still written with four digits.
+_instants = st.one_of(
+    st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2024, 1, 3)),
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(999, 12, 31)),
+).map(lambda naive: naive.replace(tzinfo=UTC))
+_zones = st.sampled_from([UTC, timezone(timedelta(hours=9)), timezone(timedelta(hours=-5))])
+
+
+@given(st.lists(st.tuples(_instants, _zones, st.booleans()), max_size=40))
+def test_timeline_is_in_time_order_whatever_form_the_times_are_written_in(
+    times: list[tuple[datetime, timezone, bool]],
+) -> None:
+    """Times with and without a fraction, in UTC or with an offset, and years before
+    1000, sort by the instant they name, not by their text."""
+    written = []
+    for instant, zone, short in times:
+        text = iso_utc(instant) if zone is UTC else instant.astimezone(zone).isoformat()
+        if short and instant.microsecond == 0:
+            text = text.replace(".000000", "")
+        written.append(text or "")
+    doc = normalise(ResultDocument(timeline=tuple(TimelineRecord(t, "s", "m") for t in written)))
+    got = [parse_time(t.timestamp) for t in doc.timeline]
+    assert got == sorted(instant for instant, _, _ in times)
+
+
+def test_records_without_a_time_come_last() -> None:
+    doc = normalise(
+        ResultDocument(
+            timeline=(
+                TimelineRecord("", "s", "m"),
+                TimelineRecord("2024-01-01T09:00:00+09:00", "s", "m"),
+                TimelineRecord("2023-12-31T23:59:59.999999Z", "s", "m"),
+            )
+        )
+    )
+    assert [t.timestamp for t in doc.timeline] == [
+        "2023-12-31T23:59:59.999999Z",
+        "2024-01-01T09:00:00+09:00",
+        "",
+    ]

@@ -339,12 +339,22 @@ def record_from_dict(cls: type[R], data: Mapping[str, Any]) -> R:
 
 # -- ordering ------------------------------------------------------------------------------
 
-_NEVER = datetime.min.replace(tzinfo=UTC)
 
+def _time_key(value: str | None) -> tuple[int, str]:
+    """Orders timestamps in time, those without one last.
 
-def _time_key(value: str | None) -> tuple[int, datetime]:
+    The key is the time as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` in UTC, whose text order is
+    its time order. Records keep their times in that form whenever they have a fraction
+    of a second (``iso_utc``), so most keys need no parsing: sorting a timeline of a
+    few hundred thousand records used to spend most of its time parsing them back.
+    """
+    if not value:
+        return (1, "")
+    if len(value) == 27 and value[26] == "Z" and value[19] == "." and value[10] == "T":
+        return (0, value)
     parsed = parse_time(value)
-    return (1, _NEVER) if parsed is None else (0, parsed)
+    assert parsed is not None
+    return (0, parsed.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z")
 
 
 def _canonical(value: Any) -> bytes:
