@@ -11,7 +11,7 @@ the file name and the reason, and the other rules still load.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,6 +132,9 @@ class _Loader:
         except yaml.YAMLError as error:
             self.error(display, f"broken YAML: {_yaml_problem(error)}")
         source = SigmaRuleLocation(file)
+        # Documents are copied before merging so that a later ``repeat`` or ``global``
+        # sees them as written; a file of one document (nearly every rule) needs no copy.
+        copied: Callable[[Any], Any] = copy.deepcopy if len(documents) > 1 else _as_is
         global_rule: dict[str, Any] = {}
         previous: dict[str, Any] = {}
         for number, document in enumerate(documents, start=1):
@@ -144,23 +147,23 @@ class _Loader:
             action = document.get("action")
             if action == "global":
                 global_rule = {k: v for k, v in document.items() if k != "action"}
-                previous = copy.deepcopy(global_rule)
+                previous = copied(global_rule)
                 continue
             if action == "reset":
                 global_rule = {}
                 continue
             if action == "repeat":
                 merged = deep_dict_update(
-                    copy.deepcopy(previous), {k: v for k, v in document.items() if k != "action"}
+                    copied(previous), {k: v for k, v in document.items() if k != "action"}
                 )
             elif action is not None:
                 self.error(display, f"{label}: unknown collection action {action!r}")
                 continue
             elif "correlation" in document or "filter" in document:
-                merged = copy.deepcopy(document)
+                merged = copied(document)
             else:
-                merged = deep_dict_update(copy.deepcopy(document), copy.deepcopy(global_rule))
-                previous = copy.deepcopy(document)
+                merged = deep_dict_update(copied(document), copied(global_rule))
+                previous = copied(document)
             title = merged.get("title")
             if isinstance(title, str) and title:
                 label = f"rule {title!r}"
@@ -354,6 +357,10 @@ class _Loader:
         ruleset.add(self.detections)
         ruleset.correlations = valid
         return ruleset, self.errors
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def _remember(known: dict[str, CompiledRule], rule: CompiledRule) -> None:
