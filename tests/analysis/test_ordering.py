@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from madoguchi.analysis.records import _mapping
@@ -131,3 +131,40 @@ def test_records_without_a_time_come_last() -> None:
         "2024-01-01T09:00:00+09:00",
         "",
     ]
+
+
+_leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=3),
+)
+_json_like = st.recursive(
+    _leaves,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.tuples(inner),
+        st.dictionaries(st.one_of(st.text(max_size=2), st.integers(0, 3)), inner, max_size=3),
+    ),
+    max_leaves=12,
+)
+
+
+def _containers(value: Any) -> list[int]:
+    if isinstance(value, dict):
+        return [id(value), *(i for v in value.values() for i in _containers(v))]
+    if isinstance(value, list):
+        return [id(value), *(i for v in value for i in _containers(v))]
+    return []
+
+
+@given(st.dictionaries(st.text(max_size=3), _json_like, max_size=5))
+@example({"n": 2**64, "f": float("nan"), "m": {"i": -(2**63) - 1}})
+@example({"matched": {"EventID": 4625, "IpAddress": "10.0.0.1"}, "tags": ["a"], "x": None})
+def test_details_are_copied_like_jsonable_would(details: dict[str, Any]) -> None:
+    """The quick copy of details and attributes gives what ``jsonable`` gives (big ints
+    as text, NaN as null, non-text keys as text), and shares no list or dict with them."""
+    copied = _mapping(details)
+    assert repr(copied) == repr(jsonable(details))  # repr: 1 and True, NaN and None differ
+    assert not set(_containers(copied)) & set(_containers(details))

@@ -89,13 +89,11 @@ def section_item(data: Mapping[str, Any], path: str) -> dict[str, Any]:
 
 
 def _mapping(data: Mapping[str, Any]) -> dict[str, Any]:
-    if type(data) is dict:  # the usual case: plain keys and values, copied in one pass
-        out: dict[str, Any] = {}
-        for k, v in data.items():
-            if type(k) is not str or not _is_plain(v):
-                break
-            out[k] = list(v) if type(v) is list else v
-        else:
+    """``jsonable(data)``, with a quick copy for the usual case: plain values, lists of
+    strings, and dicts of those one level down (a finding's ``matched`` fields)."""
+    if type(data) is dict:
+        out = _plain_copy(data)
+        if out is not None:
             return out
     value = jsonable(dict(data))
     assert isinstance(value, dict)
@@ -106,16 +104,26 @@ _PLAIN = (str, bool, type(None))
 _INT_RANGE = range(-(2**63), 2**64)
 
 
-def _is_plain(value: Any) -> bool:
-    """A value :func:`jsonable` would return unchanged (a quick check of common cases)."""
-    kind = type(value)
-    if kind in _PLAIN:
-        return True
-    if kind is int:
-        return value in _INT_RANGE
-    if kind is list:
-        return all(type(v) is str for v in value)
-    return False
+def _plain_copy(data: dict[Any, Any], *, nested: bool = True) -> dict[str, Any] | None:
+    """A copy of ``data`` as :func:`jsonable` would return it, or ``None`` when a key or
+    value needs :func:`jsonable` itself."""
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if type(k) is not str:
+            return None
+        kind = type(v)
+        if kind in _PLAIN or (kind is int and v in _INT_RANGE):
+            out[k] = v
+        elif kind is list and all(type(item) is str for item in v):
+            out[k] = list(v)
+        elif kind is dict and nested:
+            inner = _plain_copy(v, nested=False)
+            if inner is None:
+                return None
+            out[k] = inner
+        else:
+            return None
+    return out
 
 
 def as_utc(when: datetime | None) -> datetime | None:
