@@ -36,7 +36,9 @@ import tempfile
 import time
 import uuid
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 HEADER_SIZE = 4096
@@ -95,6 +97,8 @@ class Measurement:
     events: int
     peak_rss_mb: float
     note: str = ""
+    cpu_seconds: float = 0.0  # user + system time of the child and the workers it waited for
+    spread: tuple[float, float] | None = None  # fastest and slowest wall time of the repeats
 
 
 def sample_files(samples: Path | None) -> list[Path]:
@@ -141,8 +145,17 @@ def build_evtx(chunks: list[bytes], target: Path, size_mb: int) -> tuple[int, in
     return wanted, HEADER_SIZE + wanted * CHUNK_SIZE
 
 
-def run_child(args: list[str], env: dict[str, str]) -> tuple[int, float, float, str]:
-    """Run a child; returns (exit code, seconds, peak RSS in MB, stdout)."""
+@dataclass
+class ChildRun:
+    code: int
+    seconds: float
+    cpu_seconds: float
+    peak_rss_mb: float
+    text: str
+
+
+def run_child(args: list[str], env: dict[str, str]) -> ChildRun:
+    """Run a child; returns its exit code, wall and CPU seconds, peak RSS and stdout."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(args, stdout=out, stderr=err, env=env)
@@ -154,7 +167,8 @@ def run_child(args: list[str], env: dict[str, str]) -> tuple[int, float, float, 
         text = out.read().decode("utf-8", "replace")
         if proc.returncode != 0:
             text += err.read().decode("utf-8", "replace")[-2000:]
-    return proc.returncode, seconds, usage.ru_maxrss / 1024, text
+    cpu = usage.ru_utime + usage.ru_stime
+    return ChildRun(proc.returncode, seconds, cpu, usage.ru_maxrss / 1024, text)
 
 
 def child_env() -> dict[str, str]:
@@ -164,14 +178,16 @@ def child_env() -> dict[str, str]:
 
 
 def measure_baseline(big: Path, threads: int) -> Measurement:
-    code, seconds, rss, text = run_child(
-        [sys.executable, "-c", BASELINE, str(big), str(threads)], child_env()
-    )
-    if code != 0:
-        return Measurement("(a) evtx + orjson", seconds, 0, rss, f"failed: {text.strip()[-300:]}")
-    result = json.loads(text.strip().splitlines()[-1])
+    run = run_child([sys.executable, "-c", BASELINE, str(big), str(threads)], child_env())
+    name = "(a) evtx + orjson"
+    if run.code != 0:
+        return Measurement(name, run.seconds, 0, run.peak_rss_mb, f"failed: {run.text[-300:]}")
+    result = json.loads(run.text.strip().splitlines()[-1])
     note = f"{threads} parser thread(s), {result['errors']} damaged records"
-    return Measurement("(a) evtx + orjson", result["seconds"], result["events"], rss, note)
+    # The child times the parsing alone; its CPU time also holds the interpreter's start.
+    return Measurement(
+        name, result["seconds"], result["events"], run.peak_rss_mb, note, run.cpu_seconds
+    )
 
 
 def measure_analyze(
@@ -191,9 +207,9 @@ def measure_analyze(
         "--quiet",
         *extra,
     ]
-    code, seconds, rss, text = run_child(args, child_env())
-    if code != 0:
-        return Measurement(name, seconds, 0, rss, f"failed: {text.strip()[-300:]}")
+    run = run_child(args, child_env())
+    if run.code != 0:
+        return Measurement(name, run.seconds, 0, run.peak_rss_mb, f"failed: {run.text[-300:]}")
     # Read the result in a child too: loading a document of 100+ MB here would grow this
     # process, and a child forked from it starts with that RSS as its peak (the kernel
     # keeps the pre-exec high-water mark), inflating every later measurement.
@@ -204,7 +220,23 @@ def measure_analyze(
     events, findings, not_loaded = counts["events"], counts["findings"], counts["not_loaded"]
     out.unlink()
     detail = f"{findings} findings, {not_loaded} rule files not loaded"
-    return Measurement(name, seconds, events, rss, f"{note}; {detail}" if note else detail)
+    return Measurement(
+        name,
+        run.seconds,
+        events,
+        run.peak_rss_mb,
+        f"{note}; {detail}" if note else detail,
+        run.cpu_seconds,
+    )
+
+
+def repeated(times: int, measure: Callable[[], Measurement]) -> Measurement:
+    """The run with the median wall time of ``times`` runs, with the spread of all."""
+    runs = sorted((measure() for _ in range(max(times, 1))), key=lambda m: m.seconds)
+    chosen = runs[len(runs) // 2]
+    if len(runs) > 1:
+        chosen.spread = (runs[0].seconds, runs[-1].seconds)
+    return chosen
 
 
 def write_rules(rules_dir: Path, count: int) -> str:
@@ -253,7 +285,7 @@ def report(rows: list[Measurement], size: int) -> None:
     base_rate = baseline.events / baseline.seconds if baseline.seconds and baseline.events else 0
     print()
     print(
-        f"{'scenario':<40}{'seconds':>9}{'events':>12}{'events/s':>12}{'MB/s':>8}"
+        f"{'scenario':<40}{'seconds':>9}{'cpu s':>8}{'events':>12}{'events/s':>12}{'MB/s':>8}"
         f"{'peak MB':>9}{'vs (a)':>8}"
     )
     for row in rows:
@@ -261,15 +293,21 @@ def report(rows: list[Measurement], size: int) -> None:
         ratio = f"{rate / base_rate:.2f}x" if base_rate and rate else "-"
         mbps = size / 1024 / 1024 / row.seconds if row.seconds else 0
         print(
-            f"{row.name:<40}{row.seconds:>9.1f}{row.events:>12,}{rate:>12,.0f}{mbps:>8.1f}"
-            f"{row.peak_rss_mb:>9.0f}{ratio:>8}"
+            f"{row.name:<40}{row.seconds:>9.1f}{row.cpu_seconds:>8.1f}{row.events:>12,}"
+            f"{rate:>12,.0f}{mbps:>8.1f}{row.peak_rss_mb:>9.0f}{ratio:>8}"
         )
     for row in rows:
         if row.note:
             print(f"  {row.name}: {row.note}")
+        if row.spread is not None:
+            print(
+                f"  {row.name}: wall time of the repeats {row.spread[0]:.1f}-{row.spread[1]:.1f} s"
+            )
     print(
         "  (a) times parsing only; (b) and (c) are wall time of the whole command "
-        "(start-up, rule loading, analysis, writing the JSON result)"
+        "(start-up, rule loading, analysis, writing the JSON result). cpu s is user + "
+        "system time of the process and its workers: steadier than wall time on a shared "
+        "machine, and above it when --jobs uses several cores."
     )
 
 
@@ -288,6 +326,9 @@ def main() -> int:
         help="--jobs for madoguchi analyze (repeatable; default: 1, and the CPU count if more)",
     )
     parser.add_argument("--threads", type=int, default=1, help="parser threads for (a)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run each scenario N times; report the median"
+    )
     parser.add_argument("--workdir", type=Path, help="where to build the file (default: temp)")
     parser.add_argument(
         "--skip", choices=["b", "c"], action="append", default=[], help="skip a scenario"
@@ -313,7 +354,7 @@ def main() -> int:
             f"input             {big.name}: {size / 1024 / 1024:.0f} MB, {count} chunks "
             f"cycled from {len(chunks)} chunks of {len(files)} sample files"
         )
-        rows = [measure_baseline(big, args.threads)]
+        rows = [repeated(args.repeat, partial(measure_baseline, big, args.threads))]
         job_counts = args.jobs or default_jobs()
         if "c" not in args.skip:
             if args.rules_dir is not None:
@@ -329,11 +370,17 @@ def main() -> int:
             suffix = f", --jobs {count}" if count > 1 else ""
             if "b" not in args.skip:
                 name = f"(b) analyze, built-in pack{suffix}"
-                rows.append(measure_analyze(name, big, workdir, jobs, ""))
+                rows.append(
+                    repeated(args.repeat, partial(measure_analyze, name, big, workdir, jobs, ""))
+                )
             if "c" not in args.skip:
                 name = f"(c) analyze + {rule_count} rules{suffix}"
                 extra = [*jobs, "--rules", str(rules_dir)]
-                rows.append(measure_analyze(name, big, workdir, extra, source))
+                rows.append(
+                    repeated(
+                        args.repeat, partial(measure_analyze, name, big, workdir, extra, source)
+                    )
+                )
         report(rows, size)
     return 0
 
