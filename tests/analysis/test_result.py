@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -248,3 +249,39 @@ def test_finding_order_does_not_depend_on_input_order(findings: list[FindingReco
     backward = normalise(ResultDocument(findings=tuple(reversed(findings))))
     assert forward.to_json() == backward.to_json()
     assert ResultDocument.from_json(forward.to_json()) == forward
+
+
+def test_records_survive_pickling_between_processes_field_for_field() -> None:
+    """Worker processes hand records back pickled; every field must come back in its
+    place (each value below is different, so fields swapped in transit would show)."""
+    evidence = EvidenceRecord("logs.zip!Security.evtx", 42, 7)
+    records: list[Any] = [
+        evidence,
+        WarningRecord("windows-evtx", "damaged record skipped", 9, 3),
+        FindingRecord(
+            "windows-evtx",
+            "rule-1",
+            "title",
+            "high",
+            ("T1110",),
+            "2024-04-12T00:00:00Z",
+            "HOST",
+            "DOM\\alice",
+            "203.0.113.5",
+            "description",
+            evidence,
+            "initial-access",
+            ("CVE-2024-3400",),
+            "2024-04-11T00:00:00Z",
+            "2024-04-13T00:00:00Z",
+            {"matched": {"EventID": 4625}, "tags": ["a"]},
+        ),
+        TimelineRecord(
+            "2024-04-12T00:00:00.5Z", "src", "msg", "Last Written", "H", "acct", evidence, {"n": 1}
+        ),
+        IndicatorRecord("ioc:ipv4", "203.0.113.5", "logon source", evidence, 3),
+    ]
+    for protocol in (2, pickle.HIGHEST_PROTOCOL):
+        loaded = pickle.loads(pickle.dumps(records, protocol=protocol))
+        assert loaded == records
+        assert [type(r) for r in loaded] == [type(r) for r in records]

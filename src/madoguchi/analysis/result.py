@@ -17,6 +17,7 @@ import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, date, datetime
+from operator import attrgetter
 from pathlib import PurePath
 from typing import Any, TypeVar, cast
 
@@ -31,6 +32,28 @@ R = TypeVar("R")
 
 
 # -- records ---------------------------------------------------------------------------
+
+
+def _pickled_by_fields(cls: type[R]) -> type[R]:
+    """Pickle a frozen, slotted record as its class and field values.
+
+    ``dataclasses`` gives slotted classes a ``__setstate__`` that looks the fields up
+    anew for every object it loads. Worker processes hand back tens of thousands of
+    records per file, and loading them that way took most of the main process's time;
+    rebuilt through ``__init__`` they load about a quarter faster and are written in
+    less than half the time.
+    """
+    names = tuple(f.name for f in fields(cast(Any, cls)))
+    if len(names) < 2 or any(not f.init or f.kw_only for f in fields(cast(Any, cls))):
+        raise TypeError(f"{cls.__name__}: needs two or more positional fields")
+    values = attrgetter(*names)
+
+    def reduce(self: Any) -> tuple[type[R], tuple[Any, ...]]:
+        return cls, values(self)
+
+    setattr(cls, "__reduce__", reduce)  # noqa: B010 - assigned after the class is made
+    return cls
+
 
 
 @dataclass(frozen=True)
@@ -52,6 +75,7 @@ class AnalyzerInfo:
     version: str
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class EvidenceRecord:
     path: str
@@ -59,6 +83,7 @@ class EvidenceRecord:
     line: int | None = None
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class WarningRecord:
     analyzer: str
@@ -78,6 +103,7 @@ class InputRecord:
     recognised: bool = False
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class FindingRecord:
     analyzer: str
@@ -98,6 +124,7 @@ class FindingRecord:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class TimelineRecord:
     timestamp: str
@@ -110,6 +137,7 @@ class TimelineRecord:
     attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class IndicatorRecord:
     type: str
