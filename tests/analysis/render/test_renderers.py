@@ -8,11 +8,14 @@ from dataclasses import replace
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from madoguchi.analysis.render import RENDERERS, TIMELINE_RENDERERS
 from madoguchi.analysis.render.cells import cell
 from madoguchi.analysis.render.document import write_json
 from madoguchi.analysis.render.report import render_html
+from madoguchi.analysis.render.timesketch import timesketch_rows
 from madoguchi.analysis.result import (
     EvidenceRecord,
     FindingRecord,
@@ -23,6 +26,7 @@ from madoguchi.analysis.result import (
     TimelineRecord,
     WarningRecord,
     normalise,
+    parse_time,
 )
 
 HOSTILE = '<script>alert("x")</script>'
@@ -213,3 +217,46 @@ def test_table_summary_names_severities_rules_and_hosts() -> None:
         "warnings",
     ):
         assert part in text
+
+
+_times = st.sampled_from(
+    ["", "2024-05-01T09:30:00Z", "2024-05-01T18:30:00+09:00", "2024-05-01T09:30:00.5Z"]
+)
+_words = st.sampled_from(["a", "b", "[high] a"])
+
+
+@given(
+    st.lists(st.tuples(_times, _words, st.integers(0, 3)), max_size=12),
+    st.lists(st.tuples(st.one_of(st.none(), _times), _words), max_size=8),
+)
+def test_timesketch_rows_come_in_time_then_message_order(
+    events: list[tuple[str, str, int]], findings: list[tuple[str | None, str]]
+) -> None:
+    """Events and timed findings interleave by time (the same instant written two ways
+    counts as one), ties by message, and equal keys keep events first, each in the
+    document's order; findings without a time are left out."""
+    doc = ResultDocument(
+        timeline=tuple(
+            TimelineRecord(when, "src", text, attributes={"n": n}) for when, text, n in events
+        ),
+        findings=tuple(
+            FindingRecord("a", f"r{i}", text, "high", timestamp=when)
+            for i, (when, text) in enumerate(findings)
+        ),
+    )
+    rows = list(timesketch_rows(doc))
+
+    def micros(when: str | None) -> int:
+        parsed = parse_time(when)
+        return int(parsed.timestamp() * 1_000_000) if parsed else 0
+
+    expected = sorted(
+        [(micros(w), t, "Event Recorded", n) for w, t, n in events]
+        + [(micros(w), f"[high] {t}", "Detection", i) for i, (w, t) in enumerate(findings) if w],
+        key=lambda r: (r[0], r[1]),
+    )
+    got = [
+        (r["timestamp"] or 0, r["message"], r["timestamp_desc"], r.get("n", r.get("rule_id")))
+        for r in rows
+    ]
+    assert got == [(m, t, d, n if d == "Event Recorded" else f"r{n}") for m, t, d, n in expected]

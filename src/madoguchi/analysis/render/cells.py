@@ -13,6 +13,8 @@ def cell(value: Any) -> str:
     """A value as a CSV cell; text a spreadsheet would read as a formula gets a leading quote."""
     if value is None:
         return ""
+    if value.__class__ is str:  # most cells: no conversion needed
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
