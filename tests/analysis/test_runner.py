@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import weakref
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -264,6 +266,43 @@ def test_large_files_are_hashed_aside_with_the_same_digest(
     a_log = next(i for i in aside.inputs if i.path.endswith("/a.log"))
     assert a_log.sha256 == hashlib.sha256((tree / "a.log").read_bytes()).hexdigest()
     assert aside.findings == plain.findings
+
+
+class _Garbage:
+    def __init__(self) -> None:
+        self.me = self  # a cycle: only the garbage collector can free it
+
+
+class FreezeWatchingAnalyzer(LineAnalyzer):
+    """LineAnalyzer that notes the frozen-object count after each output is collected and
+    drops a garbage cycle per output."""
+
+    frozen: ClassVar[list[int]] = []
+    dropped: ClassVar[list[weakref.ref[_Garbage]]] = []
+
+    def analyze(self, evidence: EvidenceFile, ctx: AnalysisContext) -> Iterator[AnalyzerOutput]:
+        for output in super().analyze(evidence, ctx):
+            self.dropped.append(weakref.ref(_Garbage()))
+            yield output
+            self.frozen.append(gc.get_freeze_count())
+
+
+def test_records_are_frozen_as_they_are_collected_and_unfrozen_after_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = _evidence_tree(tmp_path / "case")
+    plain = _run(tree)
+    monkeypatch.setattr(runner, "FREEZE_EVERY", 1)
+    FreezeWatchingAnalyzer.frozen.clear()
+    FreezeWatchingAnalyzer.dropped.clear()
+    doc = run_analysis(AnalysisRequest(paths=(tree,)), registry=_registry(FreezeWatchingAnalyzer))
+    assert _without_timings(doc) == _without_timings(plain)
+    counts = FreezeWatchingAnalyzer.frozen
+    assert len(counts) > 10
+    assert counts[-1] > counts[0]  # each collected record joined the frozen heap
+    assert gc.get_freeze_count() == 0  # and the run gave it back
+    gc.collect()
+    assert all(ref() is None for ref in FreezeWatchingAnalyzer.dropped)
 
 
 class PdfOnlyAnalyzer(BaseAnalyzer):

@@ -1,11 +1,12 @@
-"""frozen_heap: objects alive before forking stay out of collections until the block ends."""
+"""frozen_heap: objects alive before forking stay out of collections until the block ends;
+freeze_survivors: long-lived results made inside the block join them."""
 
 from __future__ import annotations
 
 import gc
 import weakref
 
-from madoguchi.analyzers.forking import frozen_heap
+from madoguchi.analyzers.forking import freeze_survivors, frozen_heap
 
 
 class _Node:
@@ -44,3 +45,33 @@ def test_garbage_made_inside_the_block_is_still_collected() -> None:
         ref = _cycle()
         gc.collect()
         assert ref() is None
+
+
+def test_an_inner_block_freezes_what_was_made_since_the_outer_one_began() -> None:
+    with frozen_heap():
+        before = gc.get_freeze_count()
+        made = [_Node() for _ in range(1000)]
+        with frozen_heap():
+            assert gc.get_freeze_count() >= before + len(made)
+    assert gc.get_freeze_count() == 0
+
+
+def test_freeze_survivors_frees_young_garbage_then_freezes_what_is_left() -> None:
+    with frozen_heap():
+        before = gc.get_freeze_count()
+        kept = [_Node() for _ in range(1000)]
+        dropped = _cycle()
+        freeze_survivors()
+        assert dropped() is None  # the young cycle was collected, not frozen
+        assert gc.get_freeze_count() >= before + len(kept)
+        late = _cycle()  # made after the freeze: collected as usual
+        gc.collect()
+        assert late() is None
+    assert gc.get_freeze_count() == 0
+
+
+def test_freeze_survivors_outside_a_block_freezes_nothing() -> None:
+    kept = [_Node() for _ in range(1000)]
+    freeze_survivors()
+    assert gc.get_freeze_count() == 0
+    assert len(kept) == 1000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import zipfile
 from pathlib import Path
@@ -142,6 +143,15 @@ def test_unknown_analyzer_and_bad_time_fail_clearly(app: typer.Typer, case: Path
     result = CliRunner().invoke(app, ["analyze", str(case), "--since", "yesterday"])
     assert result.exit_code != 0
     assert "ISO 8601" in result.output
+
+
+def test_the_heap_is_given_back_to_the_collector_after_a_run_and_a_failure(
+    app: typer.Typer, case: Path
+) -> None:
+    for args, code in ((["--format", "json"], 0), (["--analyzer", "no-such"], 2)):
+        result = CliRunner().invoke(app, ["analyze", str(case), *args])
+        assert result.exit_code == code, result.output
+        assert gc.get_freeze_count() == 0  # nothing left frozen in a long-lived process
 
 
 def test_jobs_option_gives_the_same_findings(app: typer.Typer, case: Path) -> None:

@@ -419,25 +419,28 @@ def _timeline_prefix(item: TimelineRecord) -> tuple[Any, ...]:
 def _sorted_records(items: Iterable[R], prefix: Callable[[R], tuple[Any, ...]]) -> tuple[R, ...]:
     """``items`` sorted by ``prefix`` then canonical JSON: the order of ``sorted(items,
     key=prefix + canonical)``, but the canonical JSON (the costly, memory-hungry part of
-    the key) is only made for records whose prefixes tie."""
-    keyed = sorted(((prefix(item), item) for item in items), key=_first)
+    the key) is only made for records whose prefixes tie.
+
+    Sorts positions rather than (key, record) pairs: prefixes of plain values are
+    dropped from the garbage collector's watch at its next pass, pairs holding a record
+    never are, and a few hundred thousand of them set off full collections.
+    """
+    records = list(items)
+    keys = [prefix(item) for item in records]
+    order = sorted(range(len(records)), key=keys.__getitem__)
     out: list[R] = []
-    start = 0
-    while start < len(keyed):
-        key = keyed[start][0]
+    start, count = 0, len(order)
+    while start < count:
+        key = keys[order[start]]
         stop = start + 1
-        while stop < len(keyed) and keyed[stop][0] == key:
+        while stop < count and keys[order[stop]] == key:
             stop += 1
         if stop - start == 1:
-            out.append(keyed[start][1])
+            out.append(records[order[start]])
         else:
-            out += sorted((pair[1] for pair in keyed[start:stop]), key=_canonical)
+            out += sorted((records[i] for i in order[start:stop]), key=_canonical)
         start = stop
     return tuple(out)
-
-
-def _first(pair: tuple[Any, Any]) -> Any:
-    return pair[0]
 
 
 def section_key(item: Mapping[str, Any]) -> tuple[str, bytes]:

