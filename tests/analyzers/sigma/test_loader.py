@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
+import pytest
 import yaml
 from tests.analyzers.sigma.sigma_helpers import Loader, rule_doc, write_rules
 
+from madoguchi.analyzers.forking import frozen_heap
 from madoguchi.analyzers.sigma import load_rules
 
 
@@ -239,3 +242,22 @@ correlation:
     assert ruleset.correlations == []
     assert len(errors) == 1
     assert "value_sum" in errors[0].reason
+
+
+def test_rules_loaded_inside_a_frozen_heap_are_frozen_as_the_folder_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from madoguchi.analyzers.sigma import loader
+
+    monkeypatch.setattr(loader, "_FREEZE_EVERY_FILES", 2)
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    for n in range(6):
+        write_rules(folder / f"r{n}.yml", [rule_doc({"sel": {"EventID": n}, "condition": "sel"})])
+    with frozen_heap():
+        before = gc.get_freeze_count()
+        ruleset, errors = load_rules([folder])
+        assert gc.get_freeze_count() > before  # the compiled rules joined the frozen heap
+    assert errors == []
+    assert len(ruleset.indexed) == 6
+    assert gc.get_freeze_count() == 0
