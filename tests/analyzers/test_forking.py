@@ -75,3 +75,24 @@ def test_freeze_survivors_outside_a_block_freezes_nothing() -> None:
     freeze_survivors()
     assert gc.get_freeze_count() == 0
     assert len(kept) == 1000
+
+
+class _EntersABlockWhenFreed:
+    def __init__(self) -> None:
+        self.me = self  # a cycle: only the collector frees it
+
+    def __del__(self) -> None:
+        with frozen_heap():
+            _ENTERED.append(True)
+
+
+_ENTERED: list[bool] = []
+
+
+def test_a_finalizer_run_by_freeze_survivors_may_enter_a_block_itself() -> None:
+    _ENTERED.clear()
+    with frozen_heap():
+        _EntersABlockWhenFreed()  # garbage at once: freed by the collection below
+        freeze_survivors()  # would deadlock on a plain lock
+        assert _ENTERED == [True]
+    assert gc.get_freeze_count() == 0

@@ -36,7 +36,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_lock = threading.Lock()
+# Re-entrant: a finalizer run by the collection in freeze_survivors may enter a block.
+_lock = threading.RLock()
 _depth = 0
 _YOUNG = 1
 """The generations :func:`freeze_survivors` collects first (0 and 1, not the full heap)."""
