@@ -65,7 +65,7 @@ def freeze_survivors() -> None:
     For long-lived results (records kept until the run's end). Outside a block it does
     nothing, as nothing would unfreeze the objects again. Garbage cycles that already
     reached the oldest generation stay until the block ends, so call it often enough
-    that little gets there (the runner calls it every few thousand records).
+    that little gets there (the runner calls it every 16,384 records).
     """
     with _lock:
         if _depth == 0:
