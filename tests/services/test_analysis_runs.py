@@ -3,11 +3,20 @@ observables become indicators and sightings that feed related incidents."""
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 
+import pytest
 from tests.world import World, build_world, store_bytes
 
+from madoguchi.analysis import runner
+from madoguchi.analyzers.base import AnalysisContext, BaseAnalyzer, EvidenceFile
+from madoguchi.analyzers.registry import Registry
 from madoguchi.bootstrap import Desk
+from madoguchi.domain.findings import AnalyzerOutput, TimelineEvent
 from madoguchi.domain.indicator import IndicatorType
 from madoguchi.services import accounts, analysis_runs, evidence, related
 
@@ -114,3 +123,35 @@ def test_cases_sharing_an_attacker_address_are_related(desk: Desk) -> None:
     [summary] = for_reporter
     assert summary.case is None and summary.related.case_id == 0
     assert all(not reason.shared for reason in summary.related.reasons)
+
+
+class _FreezeWatching(BaseAnalyzer):
+    """Twenty timeline events; notes the frozen-object count after each is collected."""
+
+    name: ClassVar[str] = "freeze-watch"
+    version: ClassVar[str] = "1"
+    accepts: ClassVar[frozenset[str]] = frozenset({"text"})
+    frozen: ClassVar[list[int]] = []
+
+    def analyze(self, evidence: EvidenceFile, ctx: AnalysisContext) -> Iterator[AnalyzerOutput]:
+        for n in range(20):
+            when = datetime(2024, 1, 1, 0, n, tzinfo=UTC)
+            yield TimelineEvent(when, "test", f"line {n}", evidence=evidence.ref(line=n + 1))
+            self.frozen.append(gc.get_freeze_count())
+
+
+def test_a_desk_analysis_freezes_its_records_as_it_goes_and_gives_the_heap_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "FREEZE_EVERY", 1)
+    path = tmp_path / "note.txt"
+    path.write_text("hello\n")
+    file = EvidenceFile(path="note.txt", local_path=path, kind="text", size=path.stat().st_size)
+    registry = Registry()
+    registry.add(_FreezeWatching)
+    _FreezeWatching.frozen.clear()
+    ((_, document),) = analysis_runs.analyze_file(registry, file)
+    assert [t["message"] for t in document["timeline"]] == [f"line {n}" for n in range(20)]
+    counts = _FreezeWatching.frozen
+    assert counts[-1] > counts[0]  # the records joined the frozen heap as they came
+    assert gc.get_freeze_count() == 0  # and the web or worker process got it back

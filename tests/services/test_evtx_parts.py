@@ -8,6 +8,7 @@ enough to cut it into three parts.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,7 @@ def test_a_large_event_log_is_analysed_in_parts_and_merged_like_one_job(
     assert _results(desk, evidence_id) == [merged]
     assert _count(desk, tables.sightings) == sightings
     assert _count(desk, tables.analysis_results) == len(_all_results(desk, evidence_id))
+    assert gc.get_freeze_count() == 0  # the merge gave the frozen heap back
 
 
 def test_a_merge_that_failed_is_done_by_the_next_delivery(

@@ -35,6 +35,7 @@ from typing import Any
 from madoguchi.analysis.result import RunInfo, iso_utc
 from madoguchi.analysis.runner import AnalyzerSession, _assemble
 from madoguchi.analyzers.base import Analyzer, EvidenceFile, RunOptions
+from madoguchi.analyzers.forking import frozen_heap
 from madoguchi.analyzers.kinds import ARCHIVES, EVTX, detect_kind
 from madoguchi.analyzers.registry import Registry, load_registry
 from madoguchi.analyzers.windows_evtx import PARTS_SETTING, EvtxAnalyzer, PartOutput, scan_part
@@ -126,26 +127,32 @@ def analyze_file(
 def _document(
     cls: type[Analyzer], session: AnalyzerSession, evidence: EvidenceFile
 ) -> dict[str, Any] | None:
-    """One analyzer's result document for one file; None when it did not take the file."""
+    """One analyzer's result document for one file; None when it did not take the file.
+
+    Runs in a frozen heap, as ``madoguchi analyze`` does: the compiled rules and the
+    records collected stay out of the garbage collector's walks (a merge of a large
+    event log's parts collects hundreds of thousands; see ``analyzers.forking``).
+    """
     started = datetime.now(UTC)
     clock = time.monotonic()
-    outcome = session.analyze(0, evidence)
-    if not outcome.analyzers:
-        return None
-    document = _assemble(
-        session=session,
-        registry=Registry(analyzers={cls.name: cls}),
-        outcomes=[outcome],
-        walk_warnings=[],
-        containers=set(),
-        run=RunInfo(
-            started=iso_utc(started) or "",
-            finished=iso_utc(datetime.now(UTC)) or "",
-            options={"paths": [evidence.path], "analyzers": [cls.name]},
-        ),
-        seconds=time.monotonic() - clock,
-    )
-    return document.to_dict()
+    with frozen_heap():
+        outcome = session.analyze(0, evidence)
+        if not outcome.analyzers:
+            return None
+        document = _assemble(
+            session=session,
+            registry=Registry(analyzers={cls.name: cls}),
+            outcomes=[outcome],
+            walk_warnings=[],
+            containers=set(),
+            run=RunInfo(
+                started=iso_utc(started) or "",
+                finished=iso_utc(datetime.now(UTC)) or "",
+                options={"paths": [evidence.path], "analyzers": [cls.name]},
+            ),
+            seconds=time.monotonic() - clock,
+        )
+        return document.to_dict()
 
 
 def part_ranges(evidence: EvidenceFile, part_mb: float) -> list[ChunkRange]:
