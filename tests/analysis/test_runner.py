@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import threading
+import time
 import weakref
 import zipfile
 from collections.abc import Iterator
@@ -266,6 +268,58 @@ def test_large_files_are_hashed_aside_with_the_same_digest(
     a_log = next(i for i in aside.inputs if i.path.endswith("/a.log"))
     assert a_log.sha256 == hashlib.sha256((tree / "a.log").read_bytes()).hexdigest()
     assert aside.findings == plain.findings
+
+
+class HashWatchingAnalyzer(LineAnalyzer):
+    """LineAnalyzer whose prepare() notes whether a large input's hash is already under way
+    (waiting a little for the hashing thread to appear)."""
+
+    hashing_during_prepare: ClassVar[list[bool]] = []
+
+    def prepare(self, ctx: AnalysisContext) -> None:
+        super().prepare(ctx)
+        deadline = time.monotonic() + 5
+        seen = False
+        while not seen and time.monotonic() < deadline:
+            seen = any(t.name.startswith("madoguchi-hash") for t in threading.enumerate())
+            time.sleep(0.005)
+        self.hashing_during_prepare.append(seen)
+
+
+def test_large_inputs_are_hashed_while_the_analyzers_prepare(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rule loading leaves a core idle: the hash of a large file is worked out meanwhile,
+    and the digest is the file's own."""
+    tree = _evidence_tree(tmp_path / "case")
+    monkeypatch.setattr(runner, "HASH_ASIDE_BYTES", 1)
+    HashWatchingAnalyzer.hashing_during_prepare.clear()
+    doc = run_analysis(AnalysisRequest(paths=(tree,)), registry=_registry(HashWatchingAnalyzer))
+    assert HashWatchingAnalyzer.hashing_during_prepare == [True]
+    for item in doc.inputs:
+        if item.path.endswith(("a.log", "b.log", "image.bin")):
+            data = (tree / Path(item.path).name).read_bytes()
+            assert item.sha256 == hashlib.sha256(data).hexdigest()
+    assert not any(t.name.startswith("madoguchi-hash") for t in threading.enumerate())
+
+
+def test_hashes_ahead_stop_when_the_run_ends(tmp_path: Path) -> None:
+    """A run that ends early (an error, Ctrl-C) does not wait for whole hashes of the
+    inputs it never reached: the one under way stops, the others never start."""
+    big = tmp_path / "big.bin"
+    with big.open("wb") as out:
+        out.truncate(4 * 1024**3)  # sparse: 4 GiB to read, far more than the test waits
+    files = [EvidenceFile(path=str(big), local_path=big, kind="binary", size=4 * 1024**3)] * 3
+    started = time.monotonic()
+    with runner.HashesAhead(files) as hashes:
+        under_way = hashes.get(0)
+        while under_way is not None and not under_way.running():
+            time.sleep(0.005)
+    assert time.monotonic() - started < 30
+    first, *rest = (hashes.get(i) for i in range(3))
+    assert first is not None and isinstance(first.exception(), RuntimeError)
+    assert all(f is not None and f.cancelled() for f in rest)
+    assert not any(t.name.startswith("madoguchi-hash") for t in threading.enumerate())
 
 
 class _Garbage:

@@ -15,7 +15,9 @@ files than jobs, an analyzer that can split one large file over processes may do
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
@@ -177,7 +179,16 @@ class AnalyzerSession:
             ctx.warnings.clear()
             self.active.append((analyzer, ctx))
 
-    def analyze(self, index: int, evidence: EvidenceFile) -> FileOutcome:
+    def analyze(
+        self, index: int, evidence: EvidenceFile, digest: Future[str] | None = None
+    ) -> FileOutcome:
+        """Run the analyzers on one file; ``digest``, when given, is its SHA-256 being
+        worked out elsewhere (see :class:`HashesAhead`)."""
+        if digest is not None:
+            outcome = FileOutcome(index, evidence.path, "", evidence.size, evidence.kind)
+            self._analyze(evidence, outcome)
+            outcome.sha256 = digest.result()
+            return outcome
         if evidence.size < HASH_ASIDE_BYTES:
             outcome = FileOutcome(
                 index, evidence.path, evidence.sha256, evidence.size, evidence.kind
@@ -266,6 +277,48 @@ class AnalyzerSession:
             ctx.warn(f"analyzer {name} yielded a {type(output).__name__}: ignored", path=path)
 
 
+class HashesAhead:
+    """The SHA-256 of the large inputs, worked out in one thread from the start of a run.
+
+    Hashing begins before the analyzers are prepared, so the hash of a large file is
+    mostly done while rules load, when the machine has a core to spare, rather than
+    beside processes that read the file. Files are hashed in walk order. Leaving the
+    ``with`` block stops a hash between two blocks of the file and drops those not begun.
+    """
+
+    def __init__(self, files: Sequence[EvidenceFile]) -> None:
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="madoguchi-hash")
+        self._digests = {
+            index: self._pool.submit(self._hash, evidence)
+            for index, evidence in enumerate(files)
+            if evidence.size >= HASH_ASIDE_BYTES
+        }
+
+    def get(self, index: int) -> Future[str] | None:
+        """The digest of file ``index``, or ``None`` for a file hashed when analysed."""
+        return self._digests.get(index)
+
+    def _hash(self, evidence: EvidenceFile) -> str:
+        digest = hashlib.sha256()
+        with evidence.local_path.open("rb") as handle:
+            while block := handle.read(_HASH_BLOCK):
+                if self._stop.is_set():
+                    raise RuntimeError("hashing stopped: the run ended")
+                digest.update(block)
+        return digest.hexdigest()
+
+    def __enter__(self) -> HashesAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+_HASH_BLOCK = 1024 * 1024
+
+
 # -- process pool --------------------------------------------------------------------------
 
 _WORKER: AnalyzerSession | None = None
@@ -316,9 +369,13 @@ def run_analysis(
         ) as walk:
             files = list(walk)
             classes = needed(classes, files, options)
-            session = AnalyzerSession(classes, options)
-            freeze_survivors()
-            outcomes = _analyze_all(session, classes, options, files, request.jobs, progress)
+            in_pool = _in_pool(request.jobs, files)
+            with HashesAhead([] if in_pool else files) as hashes:
+                session = AnalyzerSession(classes, options)
+                freeze_survivors()
+                outcomes = _analyze_all(
+                    session, classes, options, files, request.jobs, progress, hashes
+                )
             walk_warnings = list(walk.warnings)
             containers = set(walk.containers)
         seconds = time.monotonic() - clock
@@ -357,6 +414,11 @@ def needed(
     ]
 
 
+def _in_pool(jobs: int, files: Sequence[EvidenceFile]) -> bool:
+    """Whether the files are analysed by a pool of worker processes, one file each."""
+    return jobs > 1 and len(files) > 1
+
+
 def _analyze_all(
     session: AnalyzerSession,
     classes: Sequence[type[Analyzer]],
@@ -364,6 +426,7 @@ def _analyze_all(
     files: list[EvidenceFile],
     jobs: int,
     progress: ProgressCallback | None,
+    hashes: HashesAhead,
 ) -> list[FileOutcome]:
     total_bytes = sum(f.size for f in files)
     done_files = 0
@@ -376,10 +439,10 @@ def _analyze_all(
         if progress is not None:
             progress(Progress(done_files, len(files), done_bytes, total_bytes, evidence.path))
 
-    if jobs <= 1 or len(files) <= 1 or not session.active:
+    if not _in_pool(jobs, files) or not session.active:
         outcomes = []
         for index, evidence in enumerate(files):
-            outcomes.append(session.analyze(index, evidence))
+            outcomes.append(session.analyze(index, evidence, hashes.get(index)))
             report(evidence)
         return outcomes
     results: dict[int, FileOutcome] = {}

@@ -93,9 +93,10 @@ def test_json_renderer_gives_the_document() -> None:
     assert ResultDocument.from_dict(data) == _doc()
 
 
-def test_json_written_record_by_record_is_the_documents_own_json() -> None:
-    """The CLI writes JSON a record at a time; the bytes are those of ``to_json``,
-    also for line breaks inside strings, nested details, non-string keys and empties."""
+def test_json_written_slice_by_slice_is_the_documents_own_json() -> None:
+    """The CLI writes JSON a slice of records at a time; the bytes are those of
+    ``to_json``, also for line breaks inside strings, nested details, non-string keys,
+    empties, and lists longer than a slice (an odd record inside one of them)."""
     odd = FindingRecord(
         "evtx",
         "odd",
@@ -108,6 +109,11 @@ def test_json_written_record_by_record_is_the_documents_own_json() -> None:
         replace(_doc(), findings=(*_doc().findings, odd)),
         ResultDocument(),
         replace(_doc(), timeline=(), sections={}),
+        replace(
+            _doc(),
+            findings=(*_doc().findings * 400, odd, *_doc().findings * 300),
+            timeline=_doc().timeline * 1025,
+        ),
     ]
     for doc in docs:
         out = io.BytesIO()
