@@ -346,6 +346,8 @@ def main() -> int:
     if not chunks:
         print(f"evtx_bench: SKIPPED - no EVTX chunks found in {len(files)} sample files")
         return 0
+    if args.workdir:
+        Path(args.workdir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="evtx-bench-", dir=args.workdir) as tmp:
         workdir = Path(tmp)
         big = workdir / "big.evtx"
