@@ -307,9 +307,10 @@ def test_hashes_ahead_stop_when_the_run_ends(tmp_path: Path) -> None:
     """A run that ends early (an error, Ctrl-C) does not wait for whole hashes of the
     inputs it never reached: the one under way stops, the others never start."""
     big = tmp_path / "big.bin"
+    size = 64 * 1024**3  # sparse: far more to read than the test waits for
     with big.open("wb") as out:
-        out.truncate(4 * 1024**3)  # sparse: 4 GiB to read, far more than the test waits
-    files = [EvidenceFile(path=str(big), local_path=big, kind="binary", size=4 * 1024**3)] * 3
+        out.truncate(size)
+    files = [EvidenceFile(path=str(big), local_path=big, kind="binary", size=size)] * 3
     started = time.monotonic()
     with runner.HashesAhead(files) as hashes:
         under_way = hashes.get(0)
