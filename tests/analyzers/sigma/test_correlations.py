@@ -105,6 +105,31 @@ def test_event_count_fires_per_group_within_timespan(load: Loader) -> None:
     assert [rule_id for rule_id, _ in hit.events] == ["11111111-1111-4111-8111-111111111111"] * 3
 
 
+def test_group_by_reads_fields_whatever_their_case_in_both_paths(load: Loader) -> None:
+    """A field the event writes in another case is still grouped on, whether the event is
+    observed here or projected in a worker process and fed by rule id."""
+    ruleset, _ = load(BASE_RULES, EVENT_COUNT)
+    spellings = ("targetusername", "TARGETUSERNAME", "TargetUserName")
+    stream = [
+        (60 * n, {"Channel": "Security", "EventID": 4625, name: "bob", "IpAddress": "10.0.0.9"})
+        for n, name in enumerate(spellings)
+    ]
+    (hit,) = run(ruleset, stream)
+    assert hit.group == {"TargetUserName": "bob"}
+    assert hit.count == 3
+    correlator = Correlator(ruleset)
+    projected: list[CorrelationMatch] = []
+    for seconds, event in stream:
+        for match in ruleset.match(event):
+            assert correlator.wants(match.rule.id)
+            view = correlator.project(event)
+            assert view == {"TargetUserName": "bob"}
+            when = T0 + timedelta(seconds=seconds)
+            projected.extend(correlator.observe_rule(match.rule.id, view, when))
+    projected.extend(correlator.flush())
+    assert projected == [hit]
+
+
 def test_event_count_needs_the_events_inside_the_timespan(load: Loader) -> None:
     ruleset, _ = load(BASE_RULES, EVENT_COUNT)
     spread = [(0, fail("bob")), (200, fail("bob")), (400, fail("bob")), (600, fail("bob"))]

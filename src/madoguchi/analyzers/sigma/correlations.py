@@ -237,6 +237,7 @@ class Correlator:
                 names[corr.value_field] = None
         self.fields: tuple[str, ...] = tuple(names)
         """Every event field a correlation reads (``group-by``, alias targets, value field)."""
+        self._names = tuple((name, name.lower()) for name in self.fields)
 
     def observe(
         self, match: RuleMatch, event: Mapping[str, Any], timestamp: datetime
@@ -261,7 +262,17 @@ class Correlator:
         the whole event, so a match can be recorded in one process (a worker reading
         part of a file) and correlated in another, in order.
         """
-        return {name: _lookup(event, name) for name in self.fields}
+        out: dict[str, Any] = {}
+        view: EventView | None = None  # one for all the names the event lacks as written
+        for name, lname in self._names:
+            if name in event:
+                out[name] = event[name]
+                continue
+            if view is None:
+                view = EventView(event)
+            value = view.raw(name, lname)
+            out[name] = None if value is MISSING else value
+        return out
 
     def flush(self) -> list[CorrelationMatch]:
         """Close every open window (end of input) and return what they satisfy."""
