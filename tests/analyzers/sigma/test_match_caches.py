@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from tests.analyzers.sigma.sigma_helpers import Loader, rule_doc
 
-from madoguchi.analyzers.sigma import RuleSet
+from madoguchi.analyzers.sigma import RuleSet, events
+from madoguchi.analyzers.sigma.events import EventView, FieldPicker
 
 FAIL = rule_doc({"sel": {"EventID": 4625}, "condition": "sel"}, title="fail")
 ANY = rule_doc({"sel": {"TargetUserName": "bob"}, "condition": "sel"}, title="any bob")
@@ -72,3 +74,45 @@ def test_cidr_answers_each_network_for_the_same_address(load: Loader) -> None:
         for address, expected in cases:
             event = {"Channel": "Security", "EventID": 4624, "IpAddress": address}
             assert titles(ruleset, event) == expected, address
+
+
+def test_prefilter_reads_each_key_layout_by_its_own_keys(
+    load: Loader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pre-filter remembers, per layout of an event's keys, which keys hold the fields
+    its rules name. Events that spell a field in another case, lack it, hold a list, or
+    arrive after the memory is full each still get their own answer."""
+    monkeypatch.setattr(events, "_SHAPES_KEPT", 2)
+    ruleset, errors = load(
+        rule_doc({"sel": {"CommandLine|contains": "vssadmin"}, "condition": "sel"}, title="vss"),
+        rule_doc({"sel": {"Image|endswith": "\\wmic.exe"}, "condition": "sel"}, title="wmic"),
+    )
+    assert errors == []
+    base = {"Channel": "Security", "EventID": 4688}
+    events_and_titles = [
+        (base | {"CommandLine": "vssadmin delete shadows"}, ["vss"]),
+        (base | {"commandline": "VSSADMIN delete shadows"}, ["vss"]),
+        (base | {"Other": "vssadmin"}, []),
+        (base | {"CommandLine": ["x", "vssadmin"], "Image": "C:\\W\\wmic.exe"}, ["vss", "wmic"]),
+        (base | {"IMAGE": "C:\\W\\WMIC.EXE", "CommandLine": "dir"}, ["wmic"]),
+        (base | {"CommandLine": "dir"}, []),
+        ({"EventID": 4688, "Channel": "Security", "commandline": "vssadmin"}, ["vss"]),
+    ]
+    for _ in range(2):  # the second round is answered from the remembered layouts
+        for event, expected in events_and_titles:
+            assert titles(ruleset, event) == expected, event
+
+
+def test_field_picker_gives_the_text_of_fields_lowered() -> None:
+    fields = (("CommandLine", "commandline"), ("Image", "image"), ("User", "user"))
+    picker = FieldPicker(fields)
+    samples: list[dict[Any, Any]] = [
+        {"CommandLine": "A", "Image": "B", "User": "C"},
+        {"image": "B", "COMMANDLINE": ["x", "Y"], "Extra": "Z"},
+        {"User": 5, "Image": None},
+        {"Nothing": "here"},
+        {"Image": "only"},
+        {1: "numeric key", "Image": "I"},
+    ]
+    for sample in samples * 2:
+        assert picker.lowered(EventView(sample)) == EventView(sample).fields_lowered(fields)

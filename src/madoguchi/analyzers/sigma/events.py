@@ -8,8 +8,9 @@ of values are cached per event, so twenty rules reading ``CommandLine`` lower it
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any, Final
 
 MISSING: Final = object()
@@ -179,3 +180,57 @@ def _joined_lower(values: Iterable[Any]) -> str:
         elif text:
             out.extend(text)
     return "\n".join(out).lower()
+
+
+_SHAPES_KEPT = 1024  # key layouts a FieldPicker remembers
+
+
+class FieldPicker:
+    """The pre-filter text of a fixed list of fields, read by the event's own keys.
+
+    :meth:`EventView.fields_lowered` looks each field up by name, and a field the event
+    lacks as written sends it to the lower-cased index of the event's keys. Which key
+    holds which field depends only on the event's keys, and events of one kind have the
+    same keys in the same order, so the picker works that out once per key layout (at
+    most :data:`_SHAPES_KEPT` of them) and then takes the values with one ``itemgetter``
+    call. The text is the same as ``fields_lowered``'s.
+    """
+
+    __slots__ = ("_by_keys", "fields")
+
+    def __init__(self, fields: tuple[tuple[str, str], ...]) -> None:
+        self.fields = fields
+        self._by_keys: dict[tuple[Any, ...], tuple[_Getter, dict[str, Any]]] = {}
+
+    def lowered(self, view: EventView) -> str:
+        """The values of the fields, lower-cased, one per line. Also hands ``view`` the
+        index of its keys, which the rules' own lookups of absent fields then use."""
+        event = view.event
+        keys = tuple(event)
+        known = self._by_keys.get(keys)
+        if known is None:
+            if not all(k.__class__ is str for k in keys):  # see _key_index
+                return view.fields_lowered(self.fields)
+            own = [view.key(name, lname) for name, lname in self.fields]
+            known = (_getter([k for k in own if k is not None]), _key_index(event))
+            if len(self._by_keys) >= _SHAPES_KEPT:
+                self._by_keys.clear()
+            self._by_keys[keys] = known
+        pick, index = known
+        if view._keys is None:
+            view._keys = index
+        return _joined_lower(pick(event))
+
+
+_Getter = Callable[[Mapping[str, Any]], Sequence[Any]]
+
+
+def _getter(keys: list[str]) -> _Getter:
+    """A function giving the values of ``keys`` as a sequence (``itemgetter`` gives a bare
+    value for one key)."""
+    if len(keys) > 1:
+        return itemgetter(*keys)
+    if keys:
+        (only,) = keys
+        return lambda event: (event[only],)
+    return lambda event: ()

@@ -22,7 +22,7 @@ from typing import Any
 import ahocorasick
 
 from madoguchi.analyzers.sigma.correlations import CompiledCorrelation
-from madoguchi.analyzers.sigma.events import EventView
+from madoguchi.analyzers.sigma.events import EventView, FieldPicker
 from madoguchi.analyzers.sigma.rules import CompiledRule, RuleMatch
 
 Key = tuple[str | None, int | None]
@@ -42,7 +42,7 @@ class IndexedRule:
 class _Bucket:
     """The rules that can match one (channel, EventID) pair, with their pre-filter."""
 
-    __slots__ = ("always", "automaton", "chosen", "fields", "primary", "rules", "secondary")
+    __slots__ = ("always", "automaton", "chosen", "picker", "primary", "rules", "secondary")
 
     def __init__(self, members: Sequence[IndexedRule]) -> None:
         self.rules = [m.rule for m in members]
@@ -64,7 +64,8 @@ class _Bucket:
                 self.primary.setdefault(anchor_id, []).append(position)
             if len(groups) > 1:
                 self.secondary[position] = tuple(groups[1:])
-        self.fields = tuple(fields) if fields is not None else None
+        # None: a rule searches keywords, so the pre-filter reads every value
+        self.picker = FieldPicker(tuple(fields)) if fields is not None else None
         self.automaton: Any = None
         self.chosen: dict[frozenset[int], list[int]] = {}
         if ids:
@@ -77,8 +78,8 @@ class _Bucket:
     def candidates(self, view: EventView) -> list[int]:
         if self.automaton is None:
             return self.always
-        fields = self.fields
-        text = view.joined_lowered() if fields is None else view.fields_lowered(fields)
+        picker = self.picker
+        text = view.joined_lowered() if picker is None else picker.lowered(view)
         hits = frozenset([anchor_id for _, anchor_id in self.automaton.iter(text)])
         if not hits:
             return self.always
