@@ -15,7 +15,6 @@ files than jobs, an analyzer that can split one large file over processes may do
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import threading
 import time
@@ -56,7 +55,13 @@ from madoguchi.analysis.result import (
 )
 from madoguchi.analysis.walk import EvidenceWalk
 from madoguchi.analyzers import kinds
-from madoguchi.analyzers.base import AnalysisContext, Analyzer, EvidenceFile, RunOptions
+from madoguchi.analyzers.base import (
+    AnalysisContext,
+    Analyzer,
+    EvidenceFile,
+    RunOptions,
+    file_sha256,
+)
 from madoguchi.analyzers.forking import freeze_survivors, frozen_heap
 from madoguchi.analyzers.registry import Registry, load_registry
 from madoguchi.domain.findings import Finding, Observable, Section, TimelineEvent
@@ -184,23 +189,15 @@ class AnalyzerSession:
     ) -> FileOutcome:
         """Run the analyzers on one file; ``digest``, when given, is its SHA-256 being
         worked out elsewhere (see :class:`HashesAhead`)."""
+        if digest is None and evidence.size >= HASH_ASIDE_BYTES:
+            # A large file: hash it in a thread while the analyzers read it (hashlib and
+            # file reads let go of the GIL, so the hash costs the run next to no time).
+            with HashesAhead([evidence]) as hashes:
+                return self.analyze(index, evidence, hashes.get(0))
+        sha256 = "" if digest is not None else evidence.sha256
+        outcome = FileOutcome(index, evidence.path, sha256, evidence.size, evidence.kind)
+        self._analyze(evidence, outcome)
         if digest is not None:
-            outcome = FileOutcome(index, evidence.path, "", evidence.size, evidence.kind)
-            self._analyze(evidence, outcome)
-            outcome.sha256 = digest.result()
-            return outcome
-        if evidence.size < HASH_ASIDE_BYTES:
-            outcome = FileOutcome(
-                index, evidence.path, evidence.sha256, evidence.size, evidence.kind
-            )
-            self._analyze(evidence, outcome)
-            return outcome
-        # A large file: hash it in a thread while the analyzers read it (hashlib and file
-        # reads let go of the GIL, so the hash costs the run next to no time).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="madoguchi-hash") as hasher:
-            digest = hasher.submit(lambda: evidence.sha256)
-            outcome = FileOutcome(index, evidence.path, "", evidence.size, evidence.kind)
-            self._analyze(evidence, outcome)
             outcome.sha256 = digest.result()
         return outcome
 
@@ -300,13 +297,7 @@ class HashesAhead:
         return self._digests.get(index)
 
     def _hash(self, evidence: EvidenceFile) -> str:
-        digest = hashlib.sha256()
-        with evidence.local_path.open("rb") as handle:
-            while block := handle.read(_HASH_BLOCK):
-                if self._stop.is_set():
-                    raise RuntimeError("hashing stopped: the run ended")
-                digest.update(block)
-        return digest.hexdigest()
+        return file_sha256(evidence.local_path, stop=self._stop)
 
     def __enter__(self) -> HashesAhead:
         return self
@@ -314,9 +305,6 @@ class HashesAhead:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-_HASH_BLOCK = 1024 * 1024
 
 
 # -- process pool --------------------------------------------------------------------------

@@ -12,6 +12,7 @@ report rule files that cannot be loaded with ``ctx.rule_not_loaded``.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +25,18 @@ from madoguchi.domain.findings import AnalyzerOutput, EvidenceRef
 HEAD_SIZE = 64 * 1024
 
 T = TypeVar("T")
+
+
+def file_sha256(path: Path, *, stop: threading.Event | None = None) -> str:
+    """The SHA-256 of a file, read 1 MiB at a time; ``stop``, once set, ends the reading
+    with ``RuntimeError`` between two blocks (a run that ended early)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1024 * 1024):
+            if stop is not None and stop.is_set():
+                raise RuntimeError("hashing stopped: the run ended")
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -48,11 +61,7 @@ class EvidenceFile:
 
     @cached_property
     def sha256(self) -> str:
-        digest = hashlib.sha256()
-        with self.local_path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
+        return file_sha256(self.local_path)
 
     def open(self) -> IO[bytes]:
         return self.local_path.open("rb")

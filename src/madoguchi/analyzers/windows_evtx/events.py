@@ -36,7 +36,7 @@ class ReadEvent(NamedTuple):
     """One event as a reader hands it over: the flat dict and where it came from.
 
     A named tuple rather than a frozen dataclass: one is made per event, and a tuple is
-    made in a fifth of the time (0.2 µs against 0.6 µs for these four fields).
+    made in half the time (0.4 µs against 0.8 µs for these four fields).
     """
 
     event: FlatEvent
