@@ -24,6 +24,7 @@ from typing import Any, TypeVar, cast
 import orjson
 
 from madoguchi.domain.errors import InputFormatError
+from madoguchi.domain.quick_init import quick_frozen_init
 
 FORMAT = "madoguchi.result/1"
 FORMAT_FAMILY = "madoguchi.result/"
@@ -75,6 +76,7 @@ class AnalyzerInfo:
 
 
 @_pickled_by_fields
+@quick_frozen_init
 @dataclass(frozen=True, slots=True)
 class EvidenceRecord:
     path: str
@@ -103,6 +105,7 @@ class InputRecord:
 
 
 @_pickled_by_fields
+@quick_frozen_init
 @dataclass(frozen=True, slots=True)
 class FindingRecord:
     analyzer: str
@@ -124,6 +127,7 @@ class FindingRecord:
 
 
 @_pickled_by_fields
+@quick_frozen_init
 @dataclass(frozen=True, slots=True)
 class TimelineRecord:
     timestamp: str
@@ -137,6 +141,7 @@ class TimelineRecord:
 
 
 @_pickled_by_fields
+@quick_frozen_init
 @dataclass(frozen=True, slots=True)
 class IndicatorRecord:
     type: str

@@ -12,6 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from madoguchi.domain.quick_init import quick_frozen_init
+
 
 class Severity(StrEnum):
     INFORMATIONAL = "informational"
@@ -42,6 +44,7 @@ class Stage(StrEnum):
     IMPACT = "impact"
 
 
+@quick_frozen_init
 @dataclass(frozen=True, slots=True)
 class EvidenceRef:
     """Where in the evidence a result comes from.
@@ -55,6 +58,7 @@ class EvidenceRef:
     line: int | None = None
 
 
+@quick_frozen_init
 @dataclass(frozen=True, slots=True)
 class Finding:
     analyzer: str
@@ -75,6 +79,7 @@ class Finding:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
+@quick_frozen_init
 @dataclass(frozen=True, slots=True)
 class Observable:
     """A value worth matching against the indicator store (``ioc:ipv4``, ``ioc:sha256`` …)."""
@@ -86,6 +91,7 @@ class Observable:
     timestamp: datetime | None = None
 
 
+@quick_frozen_init
 @dataclass(frozen=True, slots=True)
 class TimelineEvent:
     timestamp: datetime

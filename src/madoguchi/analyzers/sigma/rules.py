@@ -10,6 +10,7 @@ from typing import Any
 
 from madoguchi.analyzers.sigma.events import EventView
 from madoguchi.analyzers.sigma.values import FieldSpec
+from madoguchi.domain.quick_init import quick_frozen_init
 
 _TECHNIQUE = re.compile(r"^t\d{4}(?:\.\d{3})?$", re.IGNORECASE)
 
@@ -74,6 +75,7 @@ class CompiledRule:
         return shown
 
 
+@quick_frozen_init
 @dataclass(frozen=True, slots=True)
 class RuleMatch:
     rule: CompiledRule
