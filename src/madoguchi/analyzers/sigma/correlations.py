@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import operator
 from collections import Counter, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -211,8 +211,11 @@ def _lookup(event: Mapping[str, Any], name: str) -> Any:
     return None if value is MISSING else value
 
 
+_UNHASHABLE = (list, dict, set)
+
+
 def _hashable(value: Any) -> Any:
-    if isinstance(value, list | dict | set):
+    if isinstance(value, _UNHASHABLE):
         return repr(value)
     return value
 
@@ -324,17 +327,17 @@ class Correlator:
 
     def _add(
         self, corr: CompiledCorrelation, rule_id: str, event: Mapping[str, Any], when: datetime
-    ) -> list[CorrelationMatch]:
+    ) -> Sequence[CorrelationMatch]:
         value: str | None = None
         if corr.type == "value_count":
             raw = _lookup(event, corr.value_field or "")
             if raw is None:
-                return []  # nothing to count
+                return ()  # nothing to count
             value = raw if raw.__class__ is str else str(raw)
-        values = self._group(corr, rule_id, event)
+        values = self._group(corr, rule_id, event) if corr.group_by else ()
         hashable = values
         for v in values:
-            if isinstance(v, list | dict | set):
+            if isinstance(v, _UNHASHABLE):
                 hashable = tuple(_hashable(x) for x in values)
                 break
         key = (id(corr), hashable)
@@ -342,20 +345,26 @@ class Correlator:
         if window is None:
             group = dict(zip(corr.group_by, values, strict=True))
             window = self._windows[key] = _Window(corr, group, timedelta(seconds=corr.timespan))
-        out: list[CorrelationMatch] = []
         if corr.sliding:
+            # Most matches of a flood (failed logons) come here and report nothing: the
+            # window's own steps are written out, and no list is made for no result.
             window.append(_Entry(when, rule_id, value))
-            if window.newest is None or when > window.newest:
-                window.newest = when
-            window.evict_old()
-            if self._satisfied(corr, window):
-                out.append(self._report(corr, window))
-                window.clear()
-            return out
+            newest = window.newest
+            if newest is None or when > newest:
+                window.newest = newest = when
+            entries = window.entries
+            if newest - entries[0].when > window.span:
+                window.evict_old()
+            if not self._satisfied(corr, window):
+                return ()
+            done = self._report(corr, window)
+            window.clear()
+            return (done,)
+        out: list[CorrelationMatch] = []
         if window.entries and when - window.entries[0].when > window.span:
-            done = self._close(corr, window)
-            if done is not None:
-                out.append(done)
+            done_window = self._close(corr, window)
+            if done_window is not None:
+                out.append(done_window)
             window.clear()
         window.append(_Entry(when, rule_id, value))
         return out
