@@ -20,7 +20,6 @@ T = TypeVar("T")
 
 #: Stands for "not given" where a field's default comes from a factory, as in dataclasses.
 _FACTORY = object()
-_RESERVED = frozenset({"self", "_setattr", "_FACTORY"})
 
 
 def quick_frozen_init(cls: type[T]) -> type[T]:
@@ -34,8 +33,7 @@ def quick_frozen_init(cls: type[T]) -> type[T]:
     if params is None or not params.frozen:
         raise TypeError(f"{cls.__name__}: not a frozen dataclass")
     if hasattr(cls, "__post_init__") or any(
-        isinstance(hint, dataclasses.InitVar) or "InitVar" in str(hint)
-        for hint in getattr(cls, "__annotations__", {}).values()
+        "InitVar" in str(hint) for hint in getattr(cls, "__annotations__", {}).values()
     ):
         raise TypeError(f"{cls.__name__}: __post_init__ and InitVar are not handled")
     namespace: dict[str, Any] = {"_setattr": object.__setattr__, "_FACTORY": _FACTORY}
@@ -43,7 +41,8 @@ def quick_frozen_init(cls: type[T]) -> type[T]:
     body: list[str] = []
     for number, field in enumerate(dataclasses.fields(cls)):  # type: ignore[arg-type]
         name = field.name
-        if not field.init or field.kw_only or name in _RESERVED or name.startswith("_"):
+        # "self" and names starting "_" could clash with this function's own names.
+        if not field.init or field.kw_only or name == "self" or name.startswith("_"):
             raise TypeError(f"{cls.__name__}.{name}: only public, positional init fields")
         value = name
         if field.default is not dataclasses.MISSING:
@@ -61,6 +60,5 @@ def quick_frozen_init(cls: type[T]) -> type[T]:
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
-    init.__doc__ = getattr(cls.__init__, "__doc__", None)
     setattr(cls, "__init__", init)  # noqa: B010 - replaces the generated one
     return cls

@@ -334,7 +334,7 @@ class Correlator:
             if raw is None:
                 return ()  # nothing to count
             value = raw if raw.__class__ is str else str(raw)
-        values = self._group(corr, rule_id, event) if corr.group_by else ()
+        values = self._group(corr, rule_id, event)
         hashable = values
         for v in values:
             if isinstance(v, _UNHASHABLE):
