@@ -437,3 +437,32 @@ def test_enumeration_pipes_from_one_client_correlate(tmp_path: Path) -> None:
     assert title in run(write_jsonl(tmp_path / "hit.jsonl", three)).titles()
     two = [pipe("samr", 1), pipe("lsarpc", 2), pipe("samr", 3)]
     assert title not in run(write_jsonl(tmp_path / "quiet.jsonl", two)).titles()
+
+
+def sql_server_option(option: str, old: str, new: str) -> dict[str, Any]:
+    """Event 15457 as the ``evtx`` package writes it: the classic event's values are
+    unnamed ``Data`` elements (option, old value, new value)."""
+    return {
+        "Event": {
+            "System": {
+                "Provider": {"#attributes": {"Name": "MSSQL$SQLEXPRESS"}},
+                "EventID": {"#attributes": {"Qualifiers": 16384}, "#text": 15457},
+                "TimeCreated": {"#attributes": {"SystemTime": "2024-04-12T00:00:00.000000Z"}},
+                "EventRecordID": 7,
+                "Channel": "Application",
+                "Computer": "DB01",
+            },
+            "EventData": {"Data": {"#text": [option, old, new]}, "Binary": "61420000"},
+        }
+    }
+
+
+@pytest.mark.parametrize("option", ["xp_cmdshell", "clr enabled", "Ole Automation Procedures"])
+def test_sql_server_command_options_turned_on_are_found(tmp_path: Path, option: str) -> None:
+    title = "SQL Server option that runs commands changed (xp_cmdshell, CLR, OLE Automation)"
+    hit = run(write_jsonl(tmp_path / "hit.jsonl", [sql_server_option(option, "0", "1")]))
+    [finding] = [f for f in hit.findings if f.title == title]
+    assert finding.severity == "high" and "T1505.001" in finding.attack
+    assert finding.host == "DB01"
+    other = sql_server_option("show advanced options", "0", "1")
+    assert title not in run(write_jsonl(tmp_path / "quiet.jsonl", [other])).titles()
