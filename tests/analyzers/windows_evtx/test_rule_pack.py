@@ -466,3 +466,25 @@ def test_sql_server_command_options_turned_on_are_found(tmp_path: Path, option: 
     assert finding.host == "DB01"
     other = sql_server_option("show advanced options", "0", "1")
     assert title not in run(write_jsonl(tmp_path / "quiet.jsonl", [other])).titles()
+
+
+def test_sql_server_command_option_found_in_a_japanese_event_viewer_export(tmp_path: Path) -> None:
+    """An Application log saved as CSV in a Japanese locale has the option only in the
+    message text; the rule reads it there."""
+    title = "SQL Server option that runs commands changed (xp_cmdshell, CLR, OLE Automation)"
+
+    def export(option: str) -> Path:
+        message = (
+            f"構成オプション '{option}' が 0 から 1 に変更されました。"
+            "インストールするには RECONFIGURE ステートメントを実行してください。"
+        )
+        text = (
+            "レベル,日付と時刻,ソース,イベント ID,タスクのカテゴリ\r\n"
+            f'情報,2024/04/12 9:13:42,MSSQLSERVER,15457,サーバー,"{message}"\r\n'
+        )
+        path = tmp_path / f"application-{option.replace(' ', '-')}.csv"
+        path.write_bytes(text.encode("cp932"))
+        return path
+
+    assert title in run(export("xp_cmdshell")).titles()
+    assert title not in run(export("show advanced options")).titles()
