@@ -41,6 +41,7 @@ def reg(target: str, details: str) -> dict[str, Any]:
 WMI = {"Channel": "Microsoft-Windows-WMI-Activity/Operational"}
 RCM = {"Channel": "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational"}
 BITS = {"Channel": "Microsoft-Windows-Bits-Client/Operational"}
+PS_OP = {"Channel": "Microsoft-Windows-PowerShell/Operational"}
 
 
 CASES: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
@@ -400,6 +401,29 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
             "EventID": 5145,
             "ShareName": "\\\\*\\C$",
             "RelativeTargetName": "Users\\Public\\report.docx",
+        },
+    ),
+    (
+        "Obfuscated PowerShell script block (Invoke-Obfuscation style)",
+        {**PS_OP, "EventID": 4104, "ScriptBlockText": "$a = 1\n& (I`nv`oke-Ex`pression) $payload"},
+        {**PS_OP, "EventID": 4104, "ScriptBlockText": 'Write-Host "done`n"; Get-Item `\n  C:\\x'},
+    ),
+    (
+        "Obfuscated PowerShell script block (Invoke-Obfuscation style)",
+        {**PS_OP, "EventID": 4104, "ScriptBlockText": "$s = 'xepnoi'; & ($s[1,3,5] -join '')"},
+        {**PS_OP, "EventID": 4104, "ScriptBlockText": "$list[1] -join ','"},
+    ),
+    (
+        "Obfuscated PowerShell pipeline in the classic PowerShell log (800)",
+        {
+            "Channel": "Windows PowerShell",
+            "EventID": 800,
+            "Data": ["", "DetailSequence=1", "CommandLine=i`e`x (New-Object Net.WebClient)"],
+        },
+        {
+            "Channel": "Windows PowerShell",
+            "EventID": 800,
+            "Data": ["", "DetailSequence=1", "CommandLine=Write-Host `n"],
         },
     ),
 ]
