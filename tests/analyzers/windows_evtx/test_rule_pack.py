@@ -8,43 +8,25 @@ from typing import Any
 
 import pytest
 from tests.analyzers.windows_evtx.evtx_helpers import run, write_jsonl
+from tests.analyzers.windows_evtx.rule_cases import (
+    BITS,
+    DEFENDER,
+    MSBUILD,
+    PS_OP,
+    PSH,
+    RCM,
+    REPL,
+    SEC,
+    SYS,
+    SYSMON,
+    WMI,
+    Case,
+    check_case,
+    proc,
+    reg,
+)
 
-SEC = {"Channel": "Security", "Provider_Name": "Microsoft-Windows-Security-Auditing"}
-SYS = {"Channel": "System", "Provider_Name": "Service Control Manager"}
-SYSMON = {
-    "Channel": "Microsoft-Windows-Sysmon/Operational",
-    "Provider_Name": "Microsoft-Windows-Sysmon",
-}
-DEFENDER = {"Channel": "Microsoft-Windows-Windows Defender/Operational"}
-PSH = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"
-MSBUILD = "C:\\Windows\\Microsoft.NET\\Framework\\v4.0.30319\\MSBuild.exe"
-REPL = "{1131f6ad-9c07-11d1-f79f-00c04fc2dcd2}"
-
-
-def proc(
-    command: str, image: str, parent: str = "C:\\Windows\\System32\\cmd.exe"
-) -> dict[str, Any]:
-    return {**SYSMON, "EventID": 1, "Image": image, "CommandLine": command, "ParentImage": parent}
-
-
-def reg(target: str, details: str) -> dict[str, Any]:
-    return {
-        **SYSMON,
-        "EventID": 13,
-        "EventType": "SetValue",
-        "Image": "C:\\Windows\\regedit.exe",
-        "TargetObject": target,
-        "Details": details,
-    }
-
-
-WMI = {"Channel": "Microsoft-Windows-WMI-Activity/Operational"}
-RCM = {"Channel": "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational"}
-BITS = {"Channel": "Microsoft-Windows-Bits-Client/Operational"}
-PS_OP = {"Channel": "Microsoft-Windows-PowerShell/Operational"}
-
-
-CASES: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
+CASES: list[Case] = [
     (
         "Pass-the-hash shaped logon (type 9, seclogo)",
         {
@@ -433,12 +415,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
 def test_rule_fires_on_its_event_and_not_on_the_look_alike(
     tmp_path: Path, title: str, event: dict[str, Any], benign: dict[str, Any] | None
 ) -> None:
-    base = {"Computer": "WS01", "EventRecordID": 1, "TimeCreated": "2024-04-12T00:00:00Z"}
-    hit = run(write_jsonl(tmp_path / "hit.jsonl", [base | event]))
-    assert title in hit.titles()
-    if benign is not None:
-        quiet = run(write_jsonl(tmp_path / "quiet.jsonl", [base | benign]))
-        assert title not in quiet.titles()
+    check_case(tmp_path, title, event, benign)
 
 
 def test_enumeration_pipes_from_one_client_correlate(tmp_path: Path) -> None:

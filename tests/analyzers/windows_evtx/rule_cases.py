@@ -1,0 +1,58 @@
+"""Event shapes for the rule pack tests: log sources, process and registry events, and
+the check every "fires on its event, quiet on a look-alike" case runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.analyzers.windows_evtx.evtx_helpers import run, write_jsonl
+
+SEC = {"Channel": "Security", "Provider_Name": "Microsoft-Windows-Security-Auditing"}
+SYS = {"Channel": "System", "Provider_Name": "Service Control Manager"}
+SYSMON = {
+    "Channel": "Microsoft-Windows-Sysmon/Operational",
+    "Provider_Name": "Microsoft-Windows-Sysmon",
+}
+DEFENDER = {"Channel": "Microsoft-Windows-Windows Defender/Operational"}
+PSH = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"
+MSBUILD = "C:\\Windows\\Microsoft.NET\\Framework\\v4.0.30319\\MSBuild.exe"
+REPL = "{1131f6ad-9c07-11d1-f79f-00c04fc2dcd2}"
+
+
+def proc(
+    command: str, image: str, parent: str = "C:\\Windows\\System32\\cmd.exe"
+) -> dict[str, Any]:
+    return {**SYSMON, "EventID": 1, "Image": image, "CommandLine": command, "ParentImage": parent}
+
+
+def reg(target: str, details: str) -> dict[str, Any]:
+    return {
+        **SYSMON,
+        "EventID": 13,
+        "EventType": "SetValue",
+        "Image": "C:\\Windows\\regedit.exe",
+        "TargetObject": target,
+        "Details": details,
+    }
+
+
+WMI = {"Channel": "Microsoft-Windows-WMI-Activity/Operational"}
+RCM = {"Channel": "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational"}
+BITS = {"Channel": "Microsoft-Windows-Bits-Client/Operational"}
+PS_OP = {"Channel": "Microsoft-Windows-PowerShell/Operational"}
+
+#: (rule title, an event it must fire on, a close look-alike it must not fire on or None)
+Case = tuple[str, dict[str, Any], dict[str, Any] | None]
+
+
+def check_case(
+    tmp_path: Path, title: str, event: dict[str, Any], benign: dict[str, Any] | None
+) -> None:
+    """The rule titled ``title`` fires on ``event`` and not on ``benign``."""
+    base = {"Computer": "WS01", "EventRecordID": 1, "TimeCreated": "2024-04-12T00:00:00Z"}
+    hit = run(write_jsonl(tmp_path / "hit.jsonl", [base | event]))
+    assert title in hit.titles()
+    if benign is not None:
+        quiet = run(write_jsonl(tmp_path / "quiet.jsonl", [base | benign]))
+        assert title not in quiet.titles()
