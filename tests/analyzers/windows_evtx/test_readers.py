@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import orjson
@@ -16,11 +17,12 @@ from tests.analyzers.windows_evtx.evtx_helpers import (
 )
 
 from madoguchi.analyzers.base import AnalysisContext
+from madoguchi.analyzers.windows_evtx.events import flatten_event
 from madoguchi.analyzers.windows_evtx.evtx_file import read_evtx
 from madoguchi.analyzers.windows_evtx.json_export import read_json
 from madoguchi.analyzers.windows_evtx.readers import format_for
 from madoguchi.analyzers.windows_evtx.text_export import read_export
-from madoguchi.analyzers.windows_evtx.xml_export import read_xml
+from madoguchi.analyzers.windows_evtx.xml_export import element_to_event, read_xml
 
 NS = "http://schemas.microsoft.com/win/2004/08/events/event"
 
@@ -313,3 +315,57 @@ def test_single_pretty_printed_object(tmp_path: Path) -> None:
     result = run(path)
     assert "Security log cleared (1102)" in result.titles()
     assert result.ctx.skipped_records == 0
+
+
+def _log_cleared_104(cleared: str) -> dict[str, object]:
+    """System 104 as ``evtx`` writes it: the cleared log is named in UserData."""
+    return {
+        "Event": {
+            "System": {
+                "Provider": {"#attributes": {"Name": "Microsoft-Windows-Eventlog"}},
+                "EventID": 104,
+                "EventRecordID": 5120,
+                "TimeCreated": {"#attributes": {"SystemTime": "2024-04-12T03:10:00.000000Z"}},
+                "Channel": "System",
+                "Computer": "FS01.example.local",
+            },
+            "UserData": {
+                "LogFileCleared": {
+                    "#attributes": {
+                        "xmlns": "http://manifests.microsoft.com/win/2004/08/windows/eventlog"
+                    },
+                    "SubjectUserName": "admin01",
+                    "SubjectDomainName": "EXAMPLE",
+                    "Channel": cleared,
+                    "BackupPath": "",
+                }
+            },
+        }
+    }
+
+
+def test_cleared_log_named_in_user_data_keeps_the_event_in_the_system_log(
+    tmp_path: Path,
+) -> None:
+    flat = flatten_event(_log_cleared_104("Application"))
+    assert flat["Channel"] == "System" and flat["UserData_Channel"] == "Application"
+    xml = (
+        '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>'
+        '<Provider Name="Microsoft-Windows-Eventlog"/><EventID>104</EventID>'
+        '<TimeCreated SystemTime="2024-04-12T03:10:00.000000Z"/><EventRecordID>5120</EventRecordID>'
+        "<Channel>System</Channel><Computer>FS01.example.local</Computer></System>"
+        '<UserData><LogFileCleared xmlns="http://manifests.microsoft.com/win/2004/08/windows/eventlog">'
+        "<SubjectUserName>admin01</SubjectUserName><SubjectDomainName>EXAMPLE</SubjectDomainName>"
+        "<Channel>Windows PowerShell</Channel><BackupPath></BackupPath></LogFileCleared></UserData>"
+        "</Event>"
+    )
+    from_xml = element_to_event(ET.fromstring(xml))
+    assert from_xml["Channel"] == "System"
+    assert from_xml["UserData_Channel"] == "Windows PowerShell"
+
+    result = run(write_jsonl(tmp_path / "cleared.jsonl", [_log_cleared_104("Application")]))
+    assert "Event log cleared (104)" in result.titles()
+    messages = [t.message for t in result.timeline]
+    assert any(
+        m.startswith("Event log cleared (Application) by EXAMPLE\\admin01") for m in messages
+    )

@@ -4,7 +4,11 @@ A flattened event is a plain dict: the ``System`` fields the rules need under fi
 names (``EventID`` int, ``Channel``, ``Provider_Name``, ``Computer``, ``EventRecordID``
 int, ``TimeCreated`` ISO-8601 UTC string, ``Level``, ``Task``, ``Keywords``,
 ``SecurityUserID`` where present) plus every ``EventData``/``UserData`` field by its
-``Name``; unnamed data items go into ``Data`` (a list).
+``Name``; unnamed data items go into ``Data`` (a list). A data field named like a System
+field keeps the System value in place and goes under ``EventData_<name>`` or
+``UserData_<name>`` (:func:`data_key`): the System log's 104 names the log that was
+cleared in ``UserData/LogFileCleared/Channel``, which must not turn a System event into
+one of that log.
 
 :func:`flatten_event` reads the JSON shape that ``evtx`` (``records_json``) and
 ``evtx_dump`` write; the XML reader and the export readers build the same dict.
@@ -30,6 +34,13 @@ SYSTEM_FIELDS = (
     "Keywords",
     "SecurityUserID",
 )
+_SYSTEM_NAMES = frozenset(SYSTEM_FIELDS)
+
+
+def data_key(name: str, block: str) -> str:
+    """The flat-event key of the data field ``name`` of ``block`` (``EventData`` or
+    ``UserData``): the name itself, unless a System field has it."""
+    return f"{block}_{name}" if name in _SYSTEM_NAMES else name
 
 
 class ReadEvent(NamedTuple):
@@ -90,7 +101,7 @@ def _text_of(value: Any) -> Any:
     return value
 
 
-def _put_data(flat: FlatEvent, data: dict[str, Any]) -> None:
+def _put_data(flat: FlatEvent, data: dict[str, Any], block: str) -> None:
     for name, value in data.items():
         if name == "#attributes":
             continue
@@ -100,14 +111,15 @@ def _put_data(flat: FlatEvent, data: dict[str, Any]) -> None:
                 continue
             flat["Data"] = inner if isinstance(inner, list) else [inner]
             continue
+        key = data_key(name, block)
         if isinstance(value, dict):
             if "#text" in value:
-                flat[name] = value["#text"]
+                flat[key] = value["#text"]
                 continue
             if "#attributes" in value and len(value) == 1:
-                flat[name] = None
+                flat[key] = None
                 continue
-        flat[name] = value
+        flat[key] = value
 
 
 def flatten_event(document: dict[str, Any]) -> FlatEvent:
@@ -153,15 +165,20 @@ def flatten_event(document: dict[str, Any]) -> FlatEvent:
             flat["SecurityUserID"] = user
     data = body.get("EventData")
     if type(data) is dict:
-        if "Data" in data or "#attributes" in data or dict in map(type, data.values()):
-            _put_data(flat, data)
+        if (
+            "Data" in data
+            or "#attributes" in data
+            or dict in map(type, data.values())
+            or not _SYSTEM_NAMES.isdisjoint(data)
+        ):
+            _put_data(flat, data, "EventData")
         else:
             flat.update(data)
     user_data = body.get("UserData")
     if type(user_data) is dict:
         for inner in user_data.values():
             if type(inner) is dict:
-                _put_data(flat, inner)
+                _put_data(flat, inner, "UserData")
     return flat
 
 

@@ -71,7 +71,9 @@ def _task(event: Event) -> str:
 
 def _cleared(event: Event) -> str:
     who = qualified(present(event.get("SubjectUserName")), event.get("SubjectDomainName"))
-    channel = present(event.get("Channel")) or "?"
+    # 104 names the cleared log in its data (UserData/LogFileCleared/Channel); 1102 is the
+    # Security log's own record of being cleared
+    channel = present(event.get("UserData_Channel")) or present(event.get("Channel")) or "?"
     return f"Event log cleared ({channel}) by {who or _v(event, 'SubjectUserName')}"
 
 

@@ -18,7 +18,13 @@ from collections.abc import Iterator
 
 from madoguchi.analyzers.base import AnalysisContext, EvidenceFile
 from madoguchi.analyzers.textio import detect_encoding, open_maybe_gzip
-from madoguchi.analyzers.windows_evtx.events import FlatEvent, ReadEvent, as_int, parse_time
+from madoguchi.analyzers.windows_evtx.events import (
+    FlatEvent,
+    ReadEvent,
+    as_int,
+    data_key,
+    parse_time,
+)
 
 _START = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?Event[\s>]")
 _END = re.compile(r"</(?:[A-Za-z_][\w.-]*:)?Event\s*>")
@@ -64,17 +70,17 @@ def element_to_event(root: ET.Element) -> FlatEvent:
             for item in block:
                 data_name = item.get("Name")
                 if data_name:
-                    flat[data_name] = item.text
+                    flat[data_key(data_name, "EventData")] = item.text
                 elif _local(item.tag) == "Data":
                     unnamed.append(item.text)
                 else:
-                    flat[_local(item.tag)] = item.text
+                    flat[data_key(_local(item.tag), "EventData")] = item.text
             if unnamed:
                 flat["Data"] = unnamed
         elif name == "UserData":
             for inner in block:
                 for item in inner:
-                    flat[_local(item.tag)] = item.text
+                    flat[data_key(_local(item.tag), "UserData")] = item.text
     return flat
 
 
