@@ -8,6 +8,8 @@ from typing import Any
 
 from tests.analyzers.windows_evtx.evtx_helpers import run, write_jsonl
 
+from madoguchi.analyzers.windows_evtx import load_rule_pack
+
 SEC = {"Channel": "Security", "Provider_Name": "Microsoft-Windows-Security-Auditing"}
 SYS = {"Channel": "System", "Provider_Name": "Service Control Manager"}
 SYSMON = {
@@ -56,3 +58,11 @@ def check_case(
     if benign is not None:
         quiet = run(write_jsonl(tmp_path / "quiet.jsonl", [base | benign]))
         assert title not in quiet.titles()
+
+
+def matched_titles(event: dict[str, Any]) -> set[str]:
+    """Titles of the pack's detection rules that match ``event``, including the base rules
+    that only feed a correlation (the analyzer does not report those on their own)."""
+    ruleset = load_rule_pack().ruleset
+    assert ruleset is not None
+    return {m.rule.title for m in ruleset.match(event)}
