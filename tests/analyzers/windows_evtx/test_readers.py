@@ -369,3 +369,13 @@ def test_cleared_log_named_in_user_data_keeps_the_event_in_the_system_log(
     assert any(
         m.startswith("Event log cleared (Application) by EXAMPLE\\admin01") for m in messages
     )
+
+
+def test_event_data_named_like_a_system_field_does_not_replace_it() -> None:
+    document = _log_cleared_104("Application")
+    event = document["Event"]
+    assert isinstance(event, dict)
+    event["EventData"] = {"Computer": "OTHER-HOST", "TargetUserName": "user01"}
+    flat = flatten_event(document)
+    assert flat["Computer"] == "FS01.example.local" and flat["EventData_Computer"] == "OTHER-HOST"
+    assert flat["TargetUserName"] == "user01" and flat["UserData_Channel"] == "Application"

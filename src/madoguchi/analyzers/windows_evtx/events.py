@@ -122,12 +122,15 @@ def _put_data(flat: FlatEvent, data: dict[str, Any], block: str) -> None:
         flat[key] = value
 
 
-def flatten_event(document: dict[str, Any]) -> FlatEvent:
+def flatten_event(document: dict[str, Any], *, careful: bool = False) -> FlatEvent:
     """Flatten one ``{"Event": {"System": …, "EventData": …}}`` document.
 
     Also accepts the ``Event`` body without the wrapper. Raises ``KeyError`` or
     ``TypeError`` when the document has no ``System`` block; readers turn that into a
-    skipped record. This runs once per event, so it keeps to plain dict operations.
+    skipped record. This runs once per event, so it keeps to plain dict operations: a
+    plain ``EventData`` is merged in one ``update``, and only when that replaced a System
+    field (the merged dict is smaller than both added up) is the event flattened again
+    field by field (``careful``).
     """
     body = document.get("Event", document)
     system = body["System"]
@@ -165,15 +168,13 @@ def flatten_event(document: dict[str, Any]) -> FlatEvent:
             flat["SecurityUserID"] = user
     data = body.get("EventData")
     if type(data) is dict:
-        if (
-            "Data" in data
-            or "#attributes" in data
-            or dict in map(type, data.values())
-            or not _SYSTEM_NAMES.isdisjoint(data)
-        ):
+        if careful or "Data" in data or "#attributes" in data or dict in map(type, data.values()):
             _put_data(flat, data, "EventData")
         else:
+            size = len(flat) + len(data)
             flat.update(data)
+            if len(flat) != size:  # a data field took a System field's name: start again
+                return flatten_event(document, careful=True)
     user_data = body.get("UserData")
     if type(user_data) is dict:
         for inner in user_data.values():
