@@ -182,6 +182,29 @@ def test_winlogbeat_ecs_documents(tmp_path: Path) -> None:
     assert "PsExec-style remote execution service installed" in result.titles()
 
 
+def test_winlogbeat_log_cleared_keeps_the_system_channel(tmp_path: Path) -> None:
+    doc = {
+        "@timestamp": "2024-04-12T03:10:00.000Z",
+        "winlog": {
+            "event_id": 104,
+            "channel": "System",
+            "provider_name": "Microsoft-Windows-Eventlog",
+            "computer_name": "FS01.example.local",
+            "record_id": 5120,
+            "user_data": {
+                "SubjectUserName": "admin01",
+                "SubjectDomainName": "EXAMPLE",
+                "Channel": "Application",
+                "BackupPath": "",
+            },
+        },
+    }
+    (item,) = read_json(
+        evidence(write_jsonl(tmp_path / "beats.jsonl", [doc])), AnalysisContext(analyzer="t")
+    )
+    assert item.event["Channel"] == "System" and item.event["UserData_Channel"] == "Application"
+
+
 def test_english_csv_export(tmp_path: Path) -> None:
     message = (
         "A new process has been created.\n\nCreator Subject:\n\tAccount Name:\t\tadmin\n\n"

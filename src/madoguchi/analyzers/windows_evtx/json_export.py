@@ -28,6 +28,7 @@ from madoguchi.analyzers.windows_evtx.events import (
     FlatEvent,
     ReadEvent,
     as_int,
+    data_key,
     flatten_event,
     iso_utc,
     parse_time,
@@ -106,11 +107,11 @@ def _from_ecs(doc: dict[str, Any]) -> FlatEvent:
         "Task": winlog.get("task"),
         "Keywords": winlog.get("keywords"),
     }
-    for block in ("event_data", "user_data"):
+    for block, prefix in (("event_data", "EventData"), ("user_data", "UserData")):
         data = winlog.get(block)
         if isinstance(data, dict):
             for name, value in data.items():
-                flat.setdefault(name, value)
+                flat.setdefault(data_key(name, prefix), value)
     return flat
 
 
