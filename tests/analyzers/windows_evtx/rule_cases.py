@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.analyzers.windows_evtx.evtx_helpers import run, write_jsonl
 
 from madoguchi.analyzers.windows_evtx import load_rule_pack
@@ -43,9 +44,60 @@ WMI = {"Channel": "Microsoft-Windows-WMI-Activity/Operational"}
 RCM = {"Channel": "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational"}
 BITS = {"Channel": "Microsoft-Windows-Bits-Client/Operational"}
 PS_OP = {"Channel": "Microsoft-Windows-PowerShell/Operational"}
+SYS32 = "C:\\Windows\\System32\\"
+CMD = SYS32 + "cmd.exe"
+NET = SYS32 + "net.exe"
+#: The Security log's subject fields for the administrator account the tests act as.
+ADMIN_SUBJECT = {
+    "SubjectUserSid": "S-1-5-21-1111111111-2222222222-3333333333-1500",
+    "SubjectUserName": "adm_01",
+    "SubjectDomainName": "EXAMPLE",
+    "SubjectLogonId": "0x4b1f0a3",
+}
+
+
+def script_block(text: str) -> dict[str, Any]:
+    """PowerShell script block logging (4104) of a script small enough for one block."""
+    return {
+        **PS_OP,
+        "Provider_Name": "Microsoft-Windows-PowerShell",
+        "EventID": 4104,
+        "MessageNumber": "1",
+        "MessageTotal": "1",
+        "ScriptBlockText": text,
+        "ScriptBlockId": "0c7f4b1e-8a0d-4f0e-9e5b-3d2a6c1f7e42",
+        "Path": "",
+    }
+
+
+def service_installed(name: str, file_name: str, start_type: str = "3") -> dict[str, Any]:
+    """Security 4697: a service was installed in the system (by the administrator)."""
+    return {
+        **SEC,
+        "EventID": 4697,
+        **ADMIN_SUBJECT,
+        "ServiceName": name,
+        "ServiceFileName": file_name,
+        "ServiceType": "0x10",
+        "ServiceStartType": start_type,
+        "ServiceAccount": "LocalSystem",
+    }
+
 
 #: (rule title, an event it must fire on, a close look-alike it must not fire on or None)
 Case = tuple[str, dict[str, Any], dict[str, Any] | None]
+
+
+def each_case(cases: list[Case]) -> pytest.MarkDecorator:
+    """Parametrise a test over ``cases`` as (title, event, benign), named by the title."""
+    return pytest.mark.parametrize(
+        ("title", "event", "benign"), cases, ids=[c[0][:40] for c in cases]
+    )
+
+
+def fired(path: Path, events: list[dict[str, Any]]) -> set[str]:
+    """Titles of the findings the analyzer reports on ``events`` written to ``path``."""
+    return run(write_jsonl(path, events)).titles()
 
 
 def check_case(

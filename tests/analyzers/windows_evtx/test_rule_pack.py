@@ -22,6 +22,7 @@ from tests.analyzers.windows_evtx.rule_cases import (
     WMI,
     Case,
     check_case,
+    each_case,
     proc,
     reg,
 )
@@ -411,7 +412,7 @@ CASES: list[Case] = [
 ]
 
 
-@pytest.mark.parametrize(("title", "event", "benign"), CASES, ids=[c[0][:40] for c in CASES])
+@each_case(CASES)
 def test_rule_fires_on_its_event_and_not_on_the_look_alike(
     tmp_path: Path, title: str, event: dict[str, Any], benign: dict[str, Any] | None
 ) -> None:

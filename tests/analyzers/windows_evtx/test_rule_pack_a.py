@@ -11,21 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.analyzers.windows_evtx.evtx_helpers import run, write_jsonl
 from tests.analyzers.windows_evtx.rule_cases import (
+    CMD,
     PS_OP,
     PSH,
     SEC,
     SYSMON,
     Case,
     check_case,
+    each_case,
+    fired,
     matched_titles,
     proc,
     reg,
 )
 
 EDGE = "C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe"
-CMD = "C:\\Windows\\System32\\cmd.exe"
 WINLOGON = "C:\\Windows\\System32\\winlogon.exe"
 SHADOW = "\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy3"
 WDIGEST = "HKLM\\System\\CurrentControlSet\\Control\\SecurityProviders\\WDigest"
@@ -324,7 +325,7 @@ CASES: list[Case] = [
 ]
 
 
-@pytest.mark.parametrize(("title", "event", "benign"), CASES, ids=[c[0][:40] for c in CASES])
+@each_case(CASES)
 def test_rule_fires_on_its_event_and_not_on_the_look_alike(
     tmp_path: Path, title: str, event: dict[str, Any], benign: dict[str, Any] | None
 ) -> None:
@@ -516,23 +517,19 @@ def test_base_rule_matches_its_event_and_not_the_look_alike(
     assert title not in matched_titles(benign)
 
 
-def titles(tmp_path: Path, name: str, events: list[dict[str, Any]]) -> set[str]:
-    return run(write_jsonl(tmp_path / f"{name}.jsonl", events)).titles()
-
-
 def test_explicit_credentials_of_many_accounts_correlate(tmp_path: Path) -> None:
     title = "Many accounts' credentials tried by one account (4648)"
     users = [f"user{n:02d}" for n in range(10, 20)]
     ten = [
         explicit_logon(u) | stamp(i, i * 20, "WS01.example.local") for i, u in enumerate(users, 1)
     ]
-    assert title in titles(tmp_path, "hit", ten)
+    assert title in fired(tmp_path / "hit.jsonl", ten)
     # the same ten attempts, but one account tried twice: nine distinct accounts
     nine = [*users[:9], users[0]]
     retried = [
         explicit_logon(u) | stamp(i, i * 20, "WS01.example.local") for i, u in enumerate(nine, 1)
     ]
-    assert title not in titles(tmp_path, "quiet", retried)
+    assert title not in fired(tmp_path / "quiet.jsonl", retried)
 
 
 def test_failed_logons_requested_by_one_program_correlate(tmp_path: Path) -> None:
@@ -541,26 +538,26 @@ def test_failed_logons_requested_by_one_program_correlate(tmp_path: Path) -> Non
         failed_logon("administrator", SPRAYER) | stamp(i, i * 10, "WS01.example.local")
         for i in range(1, 11)
     ]
-    assert title in titles(tmp_path, "hit", ten)
+    assert title in fired(tmp_path / "hit.jsonl", ten)
     # ten failures, one every 40 seconds: no five minutes hold more than eight
     slow = [
         failed_logon("administrator", SPRAYER) | stamp(i, i * 40, "WS01.example.local")
         for i in range(1, 11)
     ]
-    assert title not in titles(tmp_path, "quiet", slow)
+    assert title not in fired(tmp_path / "quiet.jsonl", slow)
 
 
 def test_kerberos_preauth_failures_for_many_accounts_correlate(tmp_path: Path) -> None:
     title = "Kerberos password spraying: many accounts failing from one address"
     users = [f"user{n:02d}" for n in range(10, 20)]
     ten = [preauth_failed(u, "10.0.1.20") | stamp(i, i * 30) for i, u in enumerate(users, 1)]
-    assert title in titles(tmp_path, "hit", ten)
+    assert title in fired(tmp_path / "hit.jsonl", ten)
     # the tenth account fails from another workstation: nine per address
     split = [
         preauth_failed(u, "10.0.1.20" if i < 10 else "10.0.1.21") | stamp(i, i * 30)
         for i, u in enumerate(users, 1)
     ]
-    assert title not in titles(tmp_path, "quiet", split)
+    assert title not in fired(tmp_path / "quiet.jsonl", split)
 
 
 def test_failed_logons_for_one_account_correlate(tmp_path: Path) -> None:
@@ -570,27 +567,27 @@ def test_failed_logons_for_one_account_correlate(tmp_path: Path) -> None:
         | stamp(i, i * 15, "FS01.example.local")
         for i in range(1, 21)
     ]
-    assert title in titles(tmp_path, "hit", twenty)
+    assert title in fired(tmp_path / "hit.jsonl", twenty)
     nineteen = twenty[:19]
-    assert title not in titles(tmp_path, "quiet", nineteen)
+    assert title not in fired(tmp_path / "quiet.jsonl", nineteen)
 
 
 def test_sql_server_logon_failures_correlate(tmp_path: Path) -> None:
     title = "SQL Server brute force: many failed logons"
     fast = [sql_login(18456, i, i * 5, "sa", "DB01.example.local") for i in range(1, 21)]
-    assert title in titles(tmp_path, "hit", fast)
+    assert title in fired(tmp_path / "hit.jsonl", fast)
     # twenty failures, one every 35 seconds: no ten minutes hold more than eighteen
     slow = [sql_login(18456, i, i * 35, "sa", "DB01.example.local") for i in range(1, 21)]
-    assert title not in titles(tmp_path, "quiet", slow)
+    assert title not in fired(tmp_path / "quiet.jsonl", slow)
 
 
 def test_ntlm_validation_failures_correlate(tmp_path: Path) -> None:
     title = "NTLM brute force: many failed credential validations"
     twenty = [ntlm_validation("user12", "WS17") | stamp(i, i * 10) for i in range(1, 21)]
-    assert title in titles(tmp_path, "hit", twenty)
+    assert title in fired(tmp_path / "hit.jsonl", twenty)
     # the last attempt names another workstation: nineteen per (account, workstation)
     split = [
         ntlm_validation("user12", "WS17" if i < 20 else "WS18") | stamp(i, i * 10)
         for i in range(1, 21)
     ]
-    assert title not in titles(tmp_path, "quiet", split)
+    assert title not in fired(tmp_path / "quiet.jsonl", split)

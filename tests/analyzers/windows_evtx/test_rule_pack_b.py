@@ -8,18 +8,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-from tests.analyzers.windows_evtx.evtx_helpers import run, write_jsonl
 from tests.analyzers.windows_evtx.rule_cases import (
-    PS_OP,
+    NET,
     PSH,
     SEC,
     SYS,
+    SYS32,
     Case,
     check_case,
+    each_case,
+    fired,
     matched_titles,
     proc,
     reg,
+    script_block,
 )
 
 DEFENDER_LOG = {
@@ -29,9 +31,7 @@ DEFENDER_LOG = {
 EVENTLOG = {"Channel": "System", "Provider_Name": "Microsoft-Windows-Eventlog"}
 DNS_SERVER = {"Channel": "DNS Server", "Provider_Name": "Microsoft-Windows-DNS-Server-Service"}
 CLASSIC_PS = {"Channel": "Windows PowerShell", "Provider_Name": "PowerShell"}
-SYS32 = "C:\\Windows\\System32\\"
 REG_EXE = SYS32 + "reg.exe"
-NET = SYS32 + "net.exe"
 DOMAIN_SID = "S-1-5-21-3623811015-3361044348-30300820"
 
 
@@ -64,20 +64,6 @@ def threat(event_id: int, action: str) -> dict[str, Any]:
 def reg_set(target: str, details: str, image: str = REG_EXE) -> dict[str, Any]:
     """Sysmon 13 as reg.exe (``reg add … /t REG_DWORD /d N /f``) writes it."""
     return reg(target, details) | {"Image": image, "User": "EXAMPLE\\admin01"}
-
-
-def script_block(text: str) -> dict[str, Any]:
-    """PowerShell script block logging (4104), one-part block."""
-    return {
-        **PS_OP,
-        "Provider_Name": "Microsoft-Windows-PowerShell",
-        "EventID": 4104,
-        "MessageNumber": "1",
-        "MessageTotal": "1",
-        "ScriptBlockText": text,
-        "ScriptBlockId": "0c7f4b1e-8a0d-4f0e-9e5b-3d2a6c1f7e42",
-        "Path": "",
-    }
 
 
 def engine_started(version: str, host_application: str) -> dict[str, Any]:
@@ -509,7 +495,7 @@ CASES: list[Case] = [
 ]
 
 
-@pytest.mark.parametrize(("title", "event", "benign"), CASES, ids=[c[0][:40] for c in CASES])
+@each_case(CASES)
 def test_rule_fires_on_its_event_and_not_on_the_look_alike(
     tmp_path: Path, title: str, event: dict[str, Any], benign: dict[str, Any] | None
 ) -> None:
@@ -524,10 +510,6 @@ def numbered(events: list[dict[str, Any]], minutes: list[int]) -> list[dict[str,
     ]
 
 
-def titles(path: Path, events: list[dict[str, Any]]) -> set[str]:
-    return run(write_jsonl(path, events)).titles()
-
-
 # The two base rules below (4768 with 0x6, 5145 on an enumeration pipe) only feed their
 # correlation and are not reported alone, so their look-alikes are checked as bursts that
 # must not correlate.
@@ -538,28 +520,28 @@ PIPES = "Domain enumeration: several RPC enumeration pipes opened by one client"
 
 def test_unknown_kerberos_names_from_one_address_correlate(tmp_path: Path) -> None:
     five = [tgt_request(name, "0x6") for name in NAMES[:5]]
-    assert KERBEROS in titles(tmp_path / "hit.jsonl", numbered(five, [0, 0, 1, 1, 2]))
+    assert KERBEROS in fired(tmp_path / "hit.jsonl", numbered(five, [0, 0, 1, 1, 2]))
 
 
 def test_kerberos_names_below_threshold_or_known_do_not_correlate(tmp_path: Path) -> None:
     # Four names, the fifth request repeats one of them: four distinct values.
     repeat = [tgt_request(name, "0x6") for name in [*NAMES[:4], NAMES[0]]]
-    assert KERBEROS not in titles(tmp_path / "repeat.jsonl", numbered(repeat, [0, 0, 1, 1, 2]))
+    assert KERBEROS not in fired(tmp_path / "repeat.jsonl", numbered(repeat, [0, 0, 1, 1, 2]))
     # Five existing accounts given a ticket (0x0) from one address, e.g. a terminal server.
     known = [tgt_request(name, "0x0") for name in NAMES[:5]]
-    assert KERBEROS not in titles(tmp_path / "known.jsonl", numbered(known, [0, 0, 1, 1, 2]))
+    assert KERBEROS not in fired(tmp_path / "known.jsonl", numbered(known, [0, 0, 1, 1, 2]))
 
 
 def test_unknown_kerberos_names_spread_or_split_do_not_correlate(tmp_path: Path) -> None:
     five = [tgt_request(name, "0x6") for name in NAMES[:5]]
     # One every three minutes: no 10-minute window holds more than four names.
-    assert KERBEROS not in titles(tmp_path / "slow.jsonl", numbered(five, [0, 3, 6, 9, 12]))
+    assert KERBEROS not in fired(tmp_path / "slow.jsonl", numbered(five, [0, 3, 6, 9, 12]))
     # Six names, but three from each of two addresses.
     split = [
         tgt_request(name, "0x6", ip="::ffff:10.0.4.77" if i % 2 else "::ffff:10.0.4.78")
         for i, name in enumerate(NAMES)
     ]
-    assert KERBEROS not in titles(tmp_path / "split.jsonl", numbered(split, [0, 0, 1, 1, 2, 2]))
+    assert KERBEROS not in fired(tmp_path / "split.jsonl", numbered(split, [0, 0, 1, 1, 2, 2]))
 
 
 ENUMERATION_PIPES = ["samr", "lsarpc", "srvsvc", "winreg"]
@@ -567,13 +549,13 @@ ENUMERATION_PIPES = ["samr", "lsarpc", "srvsvc", "winreg"]
 
 def test_enumeration_pipes_from_one_client_correlate(tmp_path: Path) -> None:
     burst = [pipe_opened(p) for p in ENUMERATION_PIPES]
-    assert PIPES in titles(tmp_path / "hit.jsonl", numbered(burst, [0, 0, 1, 1]))
+    assert PIPES in fired(tmp_path / "hit.jsonl", numbered(burst, [0, 0, 1, 1]))
 
 
 def test_enumeration_pipes_spread_or_split_do_not_correlate(tmp_path: Path) -> None:
     burst = [pipe_opened(p) for p in ENUMERATION_PIPES]
     # The same pipes, one every three minutes: at most two in any five-minute window.
-    assert PIPES not in titles(tmp_path / "slow.jsonl", numbered(burst, [0, 3, 6, 9]))
+    assert PIPES not in fired(tmp_path / "slow.jsonl", numbered(burst, [0, 3, 6, 9]))
     # Four pipes in a minute, but two accounts from two workstations.
     split = [
         pipe_opened("samr"),
@@ -581,16 +563,16 @@ def test_enumeration_pipes_spread_or_split_do_not_correlate(tmp_path: Path) -> N
         pipe_opened("srvsvc", user="user02", ip="10.0.2.18"),
         pipe_opened("winreg", user="user02", ip="10.0.2.18"),
     ]
-    assert PIPES not in titles(tmp_path / "split.jsonl", numbered(split, [0, 0, 1, 1]))
+    assert PIPES not in fired(tmp_path / "split.jsonl", numbered(split, [0, 0, 1, 1]))
 
 
 def test_machine_accounts_and_other_pipes_do_not_correlate(tmp_path: Path) -> None:
     # A workstation's own computer account opening the same pipes (group policy, trust).
     machine = [pipe_opened(p, user="WS07$", ip="10.0.2.31") for p in ENUMERATION_PIPES]
-    assert PIPES not in titles(tmp_path / "machine.jsonl", numbered(machine, [0, 0, 1, 1]))
+    assert PIPES not in fired(tmp_path / "machine.jsonl", numbered(machine, [0, 0, 1, 1]))
     # A user printing and logging on: spoolss and netlogon are not enumeration pipes.
     other = [pipe_opened(p) for p in ["spoolss", "netlogon", "samr", "spoolss"]]
-    assert PIPES not in titles(tmp_path / "other.jsonl", numbered(other, [0, 0, 1, 1]))
+    assert PIPES not in fired(tmp_path / "other.jsonl", numbered(other, [0, 0, 1, 1]))
 
 
 def test_unknown_account_ticket_request_is_the_enumeration_base_rule() -> None:

@@ -9,14 +9,18 @@ from typing import Any
 import pytest
 from tests.analyzers.windows_evtx.evtx_helpers import run, write_jsonl
 from tests.analyzers.windows_evtx.rule_cases import (
+    CMD,
     PS_OP,
     PSH,
     SEC,
+    SYS32,
     SYSMON,
     Case,
     check_case,
+    each_case,
     matched_titles,
     proc,
+    script_block,
 )
 
 APP = {"Channel": "Application"}
@@ -25,8 +29,6 @@ PCA = {
     "Provider_Name": "Microsoft-Windows-Program-Compatibility-Assistant",
 }
 SCRIPT_BLOCK = {**PS_OP, "Provider_Name": "Microsoft-Windows-PowerShell", "EventID": 4104}
-SYS32 = "C:\\Windows\\System32\\"
-CMD = SYS32 + "cmd.exe"
 NET4 = "C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\"
 USER = "C:\\Users\\user01\\"
 TEMP = USER + "AppData\\Local\\Temp\\"
@@ -35,18 +37,6 @@ W3WP = "C:\\Windows\\System32\\inetsrv\\w3wp.exe"
 SQLSERVR = "C:\\Program Files\\Microsoft SQL Server\\MSSQL15.MSSQLSERVER\\MSSQL\\Binn\\sqlservr.exe"
 SEVEN_ZIP = "C:\\Program Files\\7-Zip\\7z.exe"
 WINSCP = "C:\\Program Files (x86)\\WinSCP\\"
-
-
-def script_block(text: str) -> dict[str, Any]:
-    """Event 4104 of a script small enough for one block."""
-    return {
-        **SCRIPT_BLOCK,
-        "MessageNumber": 1,
-        "MessageTotal": 1,
-        "ScriptBlockText": text,
-        "ScriptBlockId": "3f1c6a52-8d1e-4f7b-9a0c-2b5d7e9f1a44",
-        "Path": "",
-    }
 
 
 def with_parent_command(event: dict[str, Any], parent_command: str) -> dict[str, Any]:
@@ -474,7 +464,7 @@ CASES: list[Case] = [
 ]
 
 
-@pytest.mark.parametrize(("title", "event", "benign"), CASES, ids=[c[0][:40] for c in CASES])
+@each_case(CASES)
 def test_rule_fires_on_its_event_and_not_on_the_look_alike(
     tmp_path: Path, title: str, event: dict[str, Any], benign: dict[str, Any] | None
 ) -> None:

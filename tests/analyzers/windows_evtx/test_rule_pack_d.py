@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from tests.analyzers.windows_evtx.rule_cases import (
+    ADMIN_SUBJECT,
+    CMD,
     PSH,
     RCM,
     SEC,
@@ -16,7 +17,9 @@ from tests.analyzers.windows_evtx.rule_cases import (
     SYSMON,
     Case,
     check_case,
+    each_case,
     proc,
+    service_installed,
 )
 
 GATEWAY = {
@@ -30,7 +33,6 @@ LSM = {
 DCOM = {"Channel": "System", "Provider_Name": "Microsoft-Windows-DistributedCOM"}
 MMC20 = "{49B2791A-B1AE-4C90-9B8E-E860BA07F889}"
 SHELL_WINDOWS = "{9BA05972-F6A8-11CF-A442-00A0C90A8F39}"
-CMD = "C:\\Windows\\System32\\cmd.exe"
 WMIC = "C:\\Windows\\System32\\wbem\\WMIC.exe"
 WSMPROVHOST = "C:\\Windows\\System32\\wsmprovhost.exe"
 #: AccessList of 5145 as Windows writes it: one %%-coded right per line.
@@ -42,15 +44,6 @@ WRITE_ACCESS = (
 PIPE_ACCESS = (
     SEP.join(["%%1538", "%%1541", "%%4416", "%%4417", "%%4418", "%%4419", "%%4423", "%%4424"]) + SEP
 )
-
-
-#: The Security log's subject fields for the administrator account the tests act as.
-ADMIN_SUBJECT = {
-    "SubjectUserSid": "S-1-5-21-1111111111-2222222222-3333333333-1500",
-    "SubjectUserName": "adm_01",
-    "SubjectDomainName": "EXAMPLE",
-    "SubjectLogonId": "0x4b1f0a3",
-}
 
 
 def logon(logon_type: str, ip: str, **extra: Any) -> dict[str, Any]:
@@ -158,20 +151,6 @@ def pipe(name: str, image: str) -> dict[str, Any]:
         "PipeName": name,
         "Image": image,
         "User": "NT AUTHORITY\\SYSTEM",
-    }
-
-
-def service_security(name: str, file_name: str) -> dict[str, Any]:
-    """Security 4697: a service was installed in the system."""
-    return {
-        **SEC,
-        "EventID": 4697,
-        **ADMIN_SUBJECT,
-        "ServiceName": name,
-        "ServiceFileName": file_name,
-        "ServiceType": "0x10",
-        "ServiceStartType": "3",
-        "ServiceAccount": "LocalSystem",
     }
 
 
@@ -385,7 +364,7 @@ CASES: list[Case] = [
         # Only the Security log's 4697 counts; the same installation as the System log's
         # Service Control Manager writes it is another rule's.
         "New service installed (4697)",
-        service_security("PSEXESVC", "%SystemRoot%\\PSEXESVC.exe"),
+        service_installed("PSEXESVC", "%SystemRoot%\\PSEXESVC.exe"),
         {
             **SYS,
             "EventID": 7045,
@@ -398,32 +377,32 @@ CASES: list[Case] = [
     ),
     (
         "PsExec-style remote execution service installed (4697)",
-        service_security("PSEXESVC", "%SystemRoot%\\PSEXESVC.exe"),
-        service_security("Sysmon64", "C:\\Windows\\Sysmon64.exe"),
+        service_installed("PSEXESVC", "%SystemRoot%\\PSEXESVC.exe"),
+        service_installed("Sysmon64", "C:\\Windows\\Sysmon64.exe"),
     ),
     (
         "PsExec-style remote execution service installed (4697)",
-        service_security("PAExec-4120-WS03", "%SystemRoot%\\PAExec-4120-WS03.exe"),
-        service_security(
+        service_installed("PAExec-4120-WS03", "%SystemRoot%\\PAExec-4120-WS03.exe"),
+        service_installed(
             "PolicyAgent",
             "%SystemRoot%\\system32\\svchost.exe -k NetworkServiceNetworkRestricted -p",
         ),
     ),
     (
         "Service installed with a command interpreter or user-writable path (4697)",
-        service_security(
+        service_installed(
             "BTOBTO",
             "%COMSPEC% /Q /c echo cd  ^> \\\\127.0.0.1\\C$\\__output 2^>^&1 > "
             "%TEMP%\\execute.bat & %COMSPEC% /Q /c %TEMP%\\execute.bat & del %TEMP%\\execute.bat",
         ),
-        service_security(
+        service_installed(
             "Contoso Agent", '"C:\\Program Files\\Contoso\\Agent\\agent.exe" --service'
         ),
     ),
     (
         "Service installed with a command interpreter or user-writable path (4697)",
-        service_security("WinSvcHost", "C:\\Users\\Public\\svchost.exe"),
-        service_security("Appinfo", "%SystemRoot%\\system32\\svchost.exe -k netsvcs -p"),
+        service_installed("WinSvcHost", "C:\\Users\\Public\\svchost.exe"),
+        service_installed("Appinfo", "%SystemRoot%\\system32\\svchost.exe -k netsvcs -p"),
     ),
     (
         "Executable written to an administrative share (5145)",
@@ -499,7 +478,7 @@ CASES: list[Case] = [
 ]
 
 
-@pytest.mark.parametrize(("title", "event", "benign"), CASES, ids=[c[0][:40] for c in CASES])
+@each_case(CASES)
 def test_rule_fires_on_its_event_and_not_on_the_look_alike(
     tmp_path: Path, title: str, event: dict[str, Any], benign: dict[str, Any] | None
 ) -> None:

@@ -11,22 +11,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from tests.analyzers.windows_evtx.rule_cases import (
+    ADMIN_SUBJECT,
     BITS,
+    NET,
     SEC,
     SYSMON,
     Case,
     check_case,
+    each_case,
     proc,
     reg,
+    service_installed,
 )
 
 EXPLORER = "C:\\Windows\\explorer.exe"
 SVCHOST = "C:\\Windows\\System32\\svchost.exe"
 SERVICES = "C:\\Windows\\system32\\services.exe"
 SPOOLSV = "C:\\Windows\\System32\\spoolsv.exe"
-NET = "C:\\Windows\\System32\\net.exe"
 SCHTASKS = "C:\\Windows\\System32\\schtasks.exe"
 TEMP = "C:\\Users\\user01\\AppData\\Local\\Temp"
 IFEO = "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options"
@@ -41,19 +43,13 @@ TASKSCHED = {
     "Channel": "Microsoft-Windows-TaskScheduler/Operational",
     "Provider_Name": "Microsoft-Windows-TaskScheduler",
 }
-ADMIN = {
-    "SubjectUserSid": "S-1-5-21-1004336348-1177238915-682003330-1105",
-    "SubjectUserName": "admin01",
-    "SubjectDomainName": "EXAMPLE",
-    "SubjectLogonId": "0x3e5a71",
-}
 
 
 def account(event_id: int, name: str, rid: int) -> dict[str, Any]:
     """4720 (user account created) or 4741 (computer account created) on a DC."""
     return {
         **SEC,
-        **ADMIN,
+        **ADMIN_SUBJECT,
         "EventID": event_id,
         "TargetUserName": name,
         "TargetDomainName": "EXAMPLE",
@@ -103,7 +99,13 @@ def task_created(event_id: int) -> dict[str, Any]:
         "<Exec><Command>C:\\Users\\Public\\Libraries\\upd.exe</Command></Exec></Actions></Task>"
     )
     content_key = "TaskContent" if event_id == 4698 else "TaskContentNew"
-    return {**SEC, **ADMIN, "EventID": event_id, "TaskName": "\\OneDriveSync", content_key: content}
+    return {
+        **SEC,
+        **ADMIN_SUBJECT,
+        "EventID": event_id,
+        "TaskName": "\\OneDriveSync",
+        content_key: content,
+    }
 
 
 def task_scheduler(event_id: int) -> dict[str, Any]:
@@ -174,20 +176,6 @@ def driver(path: str, signature: str) -> dict[str, Any]:
         "Signed": "true",
         "Signature": signature,
         "SignatureStatus": "Valid",
-    }
-
-
-def service_4697(name: str, binary: str) -> dict[str, Any]:
-    """4697: a service was installed in the system."""
-    return {
-        **SEC,
-        **ADMIN,
-        "EventID": 4697,
-        "ServiceName": name,
-        "ServiceFileName": binary,
-        "ServiceType": "0x10",
-        "ServiceStartType": "2",
-        "ServiceAccount": "LocalSystem",
     }
 
 
@@ -484,18 +472,28 @@ CASES: list[Case] = [
     ),
     (
         "Remote management tool installed as a service (4697)",
-        service_4697("AnyDesk", '"C:\\Program Files (x86)\\AnyDesk\\AnyDesk.exe" --service'),
-        service_4697("ExampleBackup", '"C:\\Program Files\\Example\\Backup\\agent.exe" --service'),
+        service_installed(
+            "AnyDesk", '"C:\\Program Files (x86)\\AnyDesk\\AnyDesk.exe" --service', start_type="2"
+        ),
+        service_installed(
+            "ExampleBackup",
+            '"C:\\Program Files\\Example\\Backup\\agent.exe" --service',
+            start_type="2",
+        ),
     ),
     (  # renamed service, recognised by its binary
         "Remote management tool installed as a service (4697)",
-        service_4697("WinHealthSvc", '"C:\\ProgramData\\winh\\AnyDesk.exe" --service'),
-        service_4697("WinHealthSvc", '"C:\\ProgramData\\winh\\healthsvc.exe" --service'),
+        service_installed(
+            "WinHealthSvc", '"C:\\ProgramData\\winh\\AnyDesk.exe" --service', start_type="2"
+        ),
+        service_installed(
+            "WinHealthSvc", '"C:\\ProgramData\\winh\\healthsvc.exe" --service', start_type="2"
+        ),
     ),
 ]
 
 
-@pytest.mark.parametrize(("title", "event", "benign"), CASES, ids=[c[0][:40] for c in CASES])
+@each_case(CASES)
 def test_rule_fires_on_its_event_and_not_on_the_look_alike(
     tmp_path: Path, title: str, event: dict[str, Any], benign: dict[str, Any] | None
 ) -> None:
