@@ -5,6 +5,9 @@ files, then measures, each in its own child process:
 
   (a) baseline: ``evtx`` (one parser thread, as the analyzer uses) + ``orjson.loads``
       of every record — events/s, MB/s, peak RSS;
+  (s1)-(s3) the steps of (b)'s per-event work, one process, after rule loading: reading
+      records into flat events, then also the built-in Sigma pack, then the whole
+      EVTX analyzer with its outputs dropped;
   (b) ``madoguchi analyze BIG.evtx`` with the built-in analyzers and rules;
   (c) the same with ``--rules DIR`` holding 2,000+ Sigma rules: a public rule folder
       given with ``--rules-dir``, or else a synthetic set written by the generator of
@@ -77,6 +80,36 @@ app = typer.Typer()
 analyze_cmd.register(app)
 sys.argv[0] = "madoguchi"
 app()
+"""
+
+STAGES = """
+import json, sys, time
+from pathlib import Path
+from madoguchi.analyzers.base import AnalysisContext, EvidenceFile, RunOptions
+from madoguchi.analyzers.forking import frozen_heap
+from madoguchi.analyzers.windows_evtx.analyzer import EvtxAnalyzer, load_rule_pack
+from madoguchi.analyzers.windows_evtx.evtx_file import read_evtx
+path, stage = Path(sys.argv[1]), sys.argv[2]
+evidence = EvidenceFile(str(path), path, "evtx", path.stat().st_size)
+ctx = AnalysisContext(RunOptions(), EvtxAnalyzer.name)
+analyzer = EvtxAnalyzer()
+analyzer.prepare(ctx)  # rules load before the clock starts
+ruleset = load_rule_pack().ruleset  # the same compiled set, kept from prepare
+started, cpu = time.perf_counter(), time.process_time()
+events = outputs = 0
+with frozen_heap():
+    if stage == "analyzer":
+        for _ in analyzer.analyze(evidence, ctx):
+            outputs += 1
+        events = ctx.events
+    else:
+        match = ruleset.match
+        for item in read_evtx(evidence, ctx):
+            events += 1
+            if stage == "match":
+                outputs += len(match(item.event))
+seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+print(json.dumps({"events": events, "outputs": outputs, "seconds": seconds, "cpu": cpu}))
 """
 
 SUMMARY = """
@@ -187,6 +220,27 @@ def measure_baseline(big: Path, threads: int) -> Measurement:
     # The child times the parsing alone; its CPU time also holds the interpreter's start.
     return Measurement(
         name, result["seconds"], result["events"], run.peak_rss_mb, note, run.cpu_seconds
+    )
+
+
+#: The per-event work of (b) in steps, each timed in one process without start-up, rule
+#: loading or output: where the distance between (a) and (b) comes from.
+STAGE_STEPS = (
+    ("read", "(s1) read: (a) + flat events", ""),
+    ("match", "(s2) (s1) + Sigma built-in pack", "rule matches"),
+    ("analyzer", "(s3) (s2) + the rest of the analyzer", "analyzer outputs"),
+)
+
+
+def measure_stage(big: Path, stage: str, name: str, what: str) -> Measurement:
+    run = run_child([sys.executable, "-c", STAGES, str(big), stage], child_env())
+    if run.code != 0:
+        return Measurement(name, run.seconds, 0, run.peak_rss_mb, f"failed: {run.text[-300:]}")
+    result = json.loads(run.text.strip().splitlines()[-1])
+    counted = f"{result['outputs']:,} {what}; " if what else ""
+    note = f"{counted}one process, start-up and rule loading not timed"
+    return Measurement(
+        name, result["seconds"], result["events"], run.peak_rss_mb, note, result["cpu"]
     )
 
 
@@ -305,7 +359,8 @@ def report(rows: list[Measurement], size: int) -> None:
             )
     print(
         "  (a) times parsing only; (b) and (c) are wall time of the whole command "
-        "(start-up, rule loading, analysis, writing the JSON result). cpu s is user + "
+        "(start-up, rule loading, analysis, writing the JSON result); (s1)-(s3) time the "
+        "steps of (b)'s analysis in one process. cpu s is user + "
         "system time of the process and its workers: steadier than wall time on a shared "
         "machine, and above it when --jobs uses several cores."
     )
@@ -331,7 +386,11 @@ def main() -> int:
     )
     parser.add_argument("--workdir", type=Path, help="where to build the file (default: temp)")
     parser.add_argument(
-        "--skip", choices=["b", "c"], action="append", default=[], help="skip a scenario"
+        "--skip",
+        choices=["b", "c", "stages"],
+        action="append",
+        default=[],
+        help="skip a scenario (stages: the (s1)-(s3) steps of (b))",
     )
     args = parser.parse_args()
 
@@ -357,6 +416,11 @@ def main() -> int:
             f"cycled from {len(chunks)} chunks of {len(files)} sample files"
         )
         rows = [repeated(args.repeat, partial(measure_baseline, big, args.threads))]
+        if "stages" not in args.skip:
+            rows += [
+                repeated(args.repeat, partial(measure_stage, big, stage, name, what))
+                for stage, name, what in STAGE_STEPS
+            ]
         job_counts = args.jobs or default_jobs()
         if "c" not in args.skip:
             if args.rules_dir is not None:
