@@ -130,6 +130,26 @@ def test_regex_is_case_sensitive_search_with_flags(check: CheckFn) -> None:
     )
 
 
+def test_regex_with_a_required_literal_still_sees_every_match(check: CheckFn) -> None:
+    # A regular expression is only searched on a value holding a literal every match
+    # needs; that must never hide a match: case, lists and letterless literals.
+    ticks = check(
+        {"sel": {"ScriptBlockText|re": "[A-Za-z]`[A-Za-z]{1,2}`[A-Za-z]"}, "condition": "sel"}
+    )
+    assert ticks(ScriptBlockText="I`nv`oke-Expression")
+    assert not ticks(ScriptBlockText="Write-Host `n`n")  # back-ticks, but not between letters
+    assert not ticks(ScriptBlockText="Invoke-Expression")
+    ignore = check({"sel": {"CommandLine|re|i": "Invoke-Mimi[k]atz\\s"}, "condition": "sel"})
+    assert ignore(CommandLine="IEX; INVOKE-MIMIKATZ -DumpCreds")
+    assert not ignore(CommandLine="Invoke-Mimikat -DumpCreds")
+    cased = check({"sel": {"CommandLine|re": "Foo[0-9]"}, "condition": "sel"})
+    assert cased(CommandLine="x Foo1")
+    assert not cased(CommandLine="x foo1")  # the literal is there lower-cased; the regex decides
+    listed = check({"sel": {"Data|re": "sa_[0-9]+"}, "condition": "sel"})
+    assert listed(Data=["first", "login sa_01 enabled"])
+    assert not listed(Data=["first", "login sa_ enabled"])
+
+
 def test_cased(check: CheckFn) -> None:
     hit = check({"sel": {"CommandLine|cased|contains": "-EncodedCommand"}, "condition": "sel"})
     assert hit(CommandLine="powershell -EncodedCommand AAA")
@@ -187,6 +207,34 @@ def test_cidr(check: CheckFn) -> None:
     assert hit(IpAddress="fe80::1")
     assert not hit(IpAddress="11.0.0.1")
     assert not hit(IpAddress="-")
+
+
+def test_cidr_bounds_and_ip_versions(check: CheckFn) -> None:
+    hit = check(
+        {
+            "sel": {"IpAddress|cidr": ["192.168.0.0/16", "172.16.0.0/12", "::/96"]},
+            "condition": "sel",
+        }
+    )
+    assert hit(IpAddress="192.168.0.0")
+    assert hit(IpAddress="192.168.255.255")
+    assert hit(IpAddress="172.31.255.255")
+    assert not hit(IpAddress="192.169.0.0")
+    assert not hit(IpAddress="192.167.255.255")
+    assert not hit(IpAddress="172.32.0.0")
+    assert hit(IpAddress="::5")
+    # 0.0.0.5 is the same number as ::5, but an IPv4 address is never in an IPv6 network
+    assert not hit(IpAddress="0.0.0.5")
+    assert hit(IpAddress=["203.0.113.9", "[192.168.1.1]"])
+    outside = check(
+        {
+            "sel": {"EventID": 4625},
+            "private": {"IpAddress|cidr": ["10.0.0.0/8", "192.168.0.0/16"]},
+            "condition": "sel and not private",
+        }
+    )
+    assert outside(EventID=4625, IpAddress="203.0.113.9")
+    assert not outside(EventID=4625, IpAddress="10.255.255.255")
 
 
 def test_exists(check: CheckFn) -> None:

@@ -9,8 +9,10 @@ automaton over the literals the rules require (see
 over the lower-cased values of the fields those rules name (all values when one of them
 searches keywords) tells which rules can possibly match; only those run their
 predicates. Rules without such literals (a regular expression only, a NOT only)
-always run. Candidate lists are kept per set of hits, as floods of like events
-(failed logons) hit the same literals again and again.
+always run; their regular expressions are still only searched on values holding a
+literal every match needs, however short (``values._regex_test``). Candidate lists
+are kept per set of hits, as floods of like events (failed logons) hit the same
+literals again and again.
 """
 
 from __future__ import annotations

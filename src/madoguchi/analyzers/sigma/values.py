@@ -572,10 +572,9 @@ def _raw_test(m: Matcher, spec: FieldSpec) -> Test:
         return fieldref
     text = _fetch_text(spec)
     if isinstance(m, CidrMatch):
-        return _on_strings(text, _cidr_test(m))
+        return _on_strings(text, _cidr_test([m]))
     if isinstance(m, RegexMatch):
-        search = m.regex.search
-        return _on_strings(text, lambda s: search(s) is not None)
+        return _regex_test(m, spec, text)
     raise SigmaRuleError(f"unsupported matcher {type(m).__name__}")  # pragma: no cover
 
 
@@ -595,13 +594,68 @@ def ip_of(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return address
 
 
-def _cidr_test(m: CidrMatch) -> StrTest:
-    network = m.network
-    version = network.version
+#: A regular expression is tried only on text holding one of its required literals
+#: (:attr:`RegexMatch.anchors`) when it has at most this many.
+_MAX_NEEDLES = 8
+
+
+def _regex_test(m: RegexMatch, spec: FieldSpec, text: Callable[[EventView], Any]) -> Test:
+    """``re.search`` on a field, skipped where the value lacks every literal a match needs.
+
+    The bucket pre-filter (:mod:`.ruleset`) only uses literals of three characters or
+    more; a regular expression searched on a long value (a script block) pays for every
+    position it tries, so even one required character (the back-tick of obfuscated
+    PowerShell) is worth a ``str`` search first. The literals are lower-cased, so they are
+    looked for in the lower-cased value, or in the value itself when they have no letters.
+    """
+    search = m.regex.search
+    plain = _on_strings(text, lambda s: search(s) is not None)
+    needles = tuple(sorted(m.anchors or ()))
+    if not needles or len(needles) > _MAX_NEEDLES:
+        return plain
+    uncased = all(n == n.upper() for n in needles)
+    source = text if uncased else _fetch_lowered(spec)
+
+    def has_literal(view: EventView) -> bool:
+        value = source(view)
+        if value.__class__ is not str:  # a list (or nothing): search item by item
+            return plain(view)
+        for needle in needles:
+            if needle in value:
+                return plain(view)
+        return False
+
+    return has_literal
+
+
+@lru_cache(maxsize=65536)
+def _ip_number(text: str) -> tuple[int, int] | None:
+    """``(IP version, address as an int)`` of an event value, or ``None`` (see :func:`ip_of`)."""
+    address = ip_of(text)
+    return None if address is None else (address.version, int(address))
+
+
+def _cidr_test(matches: Sequence[CidrMatch]) -> StrTest:
+    """A value inside any of several networks: one address lookup, then integer ranges.
+
+    The same answer as ``address in network`` for each (a network holds the addresses
+    from its network address to its broadcast address, of its own IP version), without
+    an ``ipaddress`` comparison per network: rules list private ranges by the dozen.
+    """
+    ranges = tuple(
+        (m.network.version, int(m.network.network_address), int(m.network.broadcast_address))
+        for m in matches
+    )
 
     def in_network(s: str) -> bool:
-        address = ip_of(s)
-        return address is not None and address.version == version and address in network
+        number = _ip_number(s)
+        if number is None:
+            return False
+        version, value = number
+        for wanted, low, high in ranges:  # noqa: SIM110 - faster than any() here
+            if wanted == version and low <= value <= high:
+                return True
+        return False
 
     return in_network
 
@@ -662,7 +716,12 @@ def field_test(spec: FieldSpec | None, matchers: Sequence[Matcher]) -> Test:
     rest = sorted(
         (m for m in matchers if not isinstance(m, StringMatch | NumberMatch)), key=matcher_cost
     )
-    tests.extend(_raw_test(m, spec) for m in rest)
+    networks = [m for m in rest if isinstance(m, CidrMatch)]
+    for m in rest:
+        if not isinstance(m, CidrMatch):
+            tests.append(_raw_test(m, spec))
+        elif m is networks[0]:  # every cidr value of the field in one test, in its place
+            tests.append(_on_strings(_fetch_text(spec), _cidr_test(networks)))
     return any_of(tests)
 
 
