@@ -142,10 +142,14 @@ def test_referenced_rules_do_not_report_unless_generate(load: Loader) -> None:
     ruleset, _ = load(BASE_RULES, EVENT_COUNT)
     outputs = {r.title: r.output for r in ruleset.rules}
     assert outputs == {"Failed logon": False, "Successful logon": True, "Whoami": True}
+    # a match that only feeds the correlation carries no copy of the event's fields
+    assert [m.fields for m in ruleset.match(fail("bob"))] == [{}]
+    assert [m.fields for m in ruleset.match(ok("bob"))] == [{"EventID": 4624}]
     generating = EVENT_COUNT.replace("type: event_count", "type: event_count\n  generate: true")
     ruleset, errors = load(BASE_RULES, generating)
     assert errors == []
     assert all(r.output for r in ruleset.rules)
+    assert [m.fields for m in ruleset.match(fail("bob"))] == [{"EventID": 4625}]
 
 
 def test_value_count_counts_distinct_values(load: Loader) -> None:

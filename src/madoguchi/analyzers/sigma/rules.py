@@ -78,5 +78,12 @@ class CompiledRule:
 @quick_frozen_init
 @dataclass(frozen=True, slots=True)
 class RuleMatch:
+    """A rule that matched an event, with the event fields it read (for display).
+
+    ``fields`` is empty for a rule with ``output`` off: only its correlation sees the
+    match, by rule id and group-by values, and a flood of failed logons would otherwise
+    copy the fields of every one of them for nothing.
+    """
+
     rule: CompiledRule
     fields: dict[str, Any]

@@ -175,7 +175,7 @@ class RuleSet:
         for position in bucket.candidates(view):
             rule = rules[position]
             if rule.predicate is not None and rule.predicate(view):
-                out.append(RuleMatch(rule, rule.shown_fields(view)))
+                out.append(RuleMatch(rule, rule.shown_fields(view) if rule.output else {}))
         return out
 
     def _bucket(self, key: Key) -> _Bucket:
