@@ -14,14 +14,11 @@ import typer
 from typer.testing import CliRunner
 
 from madoguchi.analyzers.example import MARKER
-from madoguchi.cli import analyze_cmd
 
 
 @pytest.fixture
-def app() -> typer.Typer:
-    app = typer.Typer()
-    analyze_cmd.register(app)
-    return app
+def app(analyze_app: typer.Typer) -> typer.Typer:
+    return analyze_app
 
 
 @pytest.fixture

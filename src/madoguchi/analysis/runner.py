@@ -176,10 +176,11 @@ class AnalyzerSession:
                 reason = f"prepare failed: {type(error).__name__}: {error}"
                 self.broken.append(BrokenAnalyzerRecord(target, reason))
                 continue
-            self.rules_not_loaded += [
-                RuleNotLoadedRecord(r.rule_file, r.reason, r.analyzer or cls.name)
-                for r in ctx.rules_not_loaded
-            ]
+            for r in ctx.rules_not_loaded:  # once each (the disk analyzer reports its
+                # event log analyzer's rules too, under that analyzer's name)
+                record = RuleNotLoadedRecord(r.rule_file, r.reason, r.analyzer or cls.name)
+                if record not in self.rules_not_loaded:
+                    self.rules_not_loaded.append(record)
             self.warnings += [RunWarningRecord(w.analyzer, w.path, w.message) for w in ctx.warnings]
             ctx.warnings.clear()
             self.active.append((analyzer, ctx))

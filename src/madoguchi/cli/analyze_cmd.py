@@ -11,6 +11,7 @@ from typing import IO, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -29,6 +30,8 @@ from madoguchi.analysis.runner import AnalysisRequest, ProgressCallback, run_ana
 from madoguchi.analysis.runner import Progress as RunProgress
 from madoguchi.analyzers.forking import frozen_heap
 from madoguchi.analyzers.registry import load_registry
+from madoguchi.analyzers.sigma import PlaceholderFileError, read_placeholders
+from madoguchi.analyzers.windows_evtx import PLACEHOLDERS_SETTING
 from madoguchi.domain.errors import ConfigurationError, NotFoundError
 
 
@@ -57,7 +60,7 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
 
 
 def _fail(console: Console, message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -90,6 +93,13 @@ def analyze(
     ],
     rules: Annotated[
         list[Path] | None, typer.Option("--rules", help="An extra rule folder (repeatable).")
+    ] = None,
+    placeholders: Annotated[
+        Path | None,
+        typer.Option(
+            "--placeholders",
+            help="YAML file of values for %name% placeholders in Sigma rules (name: [values]).",
+        ),
     ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
@@ -127,9 +137,16 @@ def analyze(
         problem = _unwritable(target)
         if problem is not None:  # said before the analysis, not after it has run
             raise _fail(err, f"{option} {target}: {problem}")
+    settings: dict[str, object] = {}
+    if placeholders is not None:
+        try:
+            settings[PLACEHOLDERS_SETTING] = read_placeholders(placeholders)
+        except PlaceholderFileError as error:
+            raise _fail(err, f"--placeholders: {error}") from error
     request = AnalysisRequest(
         paths=tuple(paths),
         rule_dirs=tuple(rules or ()),
+        settings=settings,
         since=_parse_time(since, "--since"),
         until=_parse_time(until, "--until"),
         only=tuple(analyzer or ()),

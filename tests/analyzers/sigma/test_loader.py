@@ -10,7 +10,7 @@ import yaml
 from tests.analyzers.sigma.sigma_helpers import Loader, rule_doc, write_rules
 
 from madoguchi.analyzers.forking import frozen_heap
-from madoguchi.analyzers.sigma import load_rules
+from madoguchi.analyzers.sigma import load_rules, read_placeholders
 
 
 def yaml_text(doc: dict[str, object]) -> str:
@@ -63,6 +63,32 @@ def test_metadata_is_kept(load: Loader) -> None:
     assert rule.custom == {"x_desk_note": "reviewed"}
     assert rule.path.endswith(".yml")
     assert rule.output
+
+
+def test_related_types_of_either_specification_version_load(load: Loader) -> None:
+    # Sigma 1 spelled it "obsoletes" (rule sets from before 2024 still do); Sigma 2 "obsolete"
+    old_id, new_id = "0f9a3c1e-2b4d-4e6f-8a0b-1c2d3e4f5a6b", "1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d"
+    old = rule_doc(
+        {"sel": {"EventID": 104}, "condition": "sel"},
+        title="sigma 1",
+        id=old_id,
+        related=[{"id": new_id, "type": "obsoletes"}, {"id": new_id, "type": "derived"}],
+    )
+    new = rule_doc(
+        {"sel": {"EventID": 1102}, "condition": "sel"},
+        title="sigma 2",
+        related=[{"id": old_id, "type": "obsolete"}],
+    )
+    typo = rule_doc(
+        {"sel": {"EventID": 4624}, "condition": "sel"},
+        title="typo",
+        related=[{"id": old_id, "type": "obsoleted"}],
+    )
+    ruleset, errors = load(old, new, typo)
+    assert [r.title for r in ruleset.rules] == ["sigma 1", "sigma 2"]
+    assert ruleset.match({"Channel": "Security", "EventID": 104})[0].rule.id == old_id
+    assert len(errors) == 1
+    assert "obsoleted" in errors[0].reason  # other unknown types are still refused, by name
 
 
 def test_rule_without_uuid_gets_its_own_or_a_stable_id(tmp_path: Path) -> None:
@@ -261,3 +287,20 @@ def test_rules_loaded_inside_a_frozen_heap_are_frozen_as_the_folder_is_read(
     assert errors == []
     assert len(ruleset.indexed) == 6
     assert gc.get_freeze_count() == 0
+
+
+def test_placeholder_file_values_japanese_and_numbers(load: Loader, tmp_path: Path) -> None:
+    values = tmp_path / "site.yml"
+    text = "'%管理端末%': [経理-PC01, 'JUMP-*']\nrdp_port: 3389\nempty:\n"
+    values.write_bytes(text.encode("cp932"))
+    assert read_placeholders(values) == {
+        "管理端末": ["経理-PC01", "JUMP-*"],
+        "rdp_port": ["3389"],
+        "empty": [],
+    }
+    rule = rule_doc(
+        {"sel": {"WorkstationName|expand": "%管理端末%"}, "condition": "sel"}, title="admin pc"
+    )
+    ruleset, errors = load(rule, placeholders=read_placeholders(values))
+    assert errors == []
+    assert ruleset.match({"Channel": "Security", "EventID": 4624, "WorkstationName": "経理-pc01"})

@@ -98,8 +98,9 @@ def prepare_handoffs(ctx: AnalysisContext) -> dict[str, Prepared]:
             except Exception as error:  # a sibling analyzer that is missing or broken
                 prepared[handoff.family] = Prepared(None, None, f"{type(error).__name__}: {error}")
                 continue
-            for failure in sub.rules_not_loaded:
-                ctx.rule_not_loaded(failure.rule_file, f"[{cls.name}] {failure.reason}")
+            # Reported under the analyzer that could not load the rule: the same rule
+            # fails the same way for that analyzer's own run, and the run lists it once.
+            ctx.rules_not_loaded += sub.rules_not_loaded
             sub.rules_not_loaded.clear()
             sub.warnings.clear()
             prepared[handoff.family] = Prepared(analyzer, sub)

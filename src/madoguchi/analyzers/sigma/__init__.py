@@ -19,6 +19,7 @@ Nothing here reads evidence or touches storage: rules in, matches out.
 from madoguchi.analyzers.sigma.correlations import CompiledCorrelation, CorrelationMatch, Correlator
 from madoguchi.analyzers.sigma.errors import SigmaRuleError
 from madoguchi.analyzers.sigma.loader import load_rules
+from madoguchi.analyzers.sigma.placeholders import PlaceholderFileError, read_placeholders
 from madoguchi.analyzers.sigma.rules import CompiledRule, RuleMatch
 from madoguchi.analyzers.sigma.ruleset import RuleSet
 
@@ -27,8 +28,10 @@ __all__ = [
     "CompiledRule",
     "CorrelationMatch",
     "Correlator",
+    "PlaceholderFileError",
     "RuleMatch",
     "RuleSet",
     "SigmaRuleError",
     "load_rules",
+    "read_placeholders",
 ]

@@ -377,8 +377,12 @@ def _remember(known: dict[str, CompiledRule], rule: CompiledRule) -> None:
 
 
 def _prepare(document: dict[str, Any]) -> dict[str, Any]:
-    """Set aside what pySigma would refuse but we accept: a non-UUID id, a range condition."""
+    """Set aside what pySigma would refuse but we accept: a non-UUID id, a range condition,
+    the Sigma 1 spelling of a ``related`` type."""
     prepared = dict(document)
+    related = prepared.get("related")
+    if isinstance(related, list):
+        prepared["related"] = [_related_entry(entry) for entry in related]
     rule_id = prepared.get("id")
     if rule_id is not None:
         try:
@@ -398,6 +402,17 @@ def _prepare(document: dict[str, Any]) -> dict[str, Any]:
             single = {k: v for k, v in condition.items() if k not in ops[1:]}
             prepared["correlation"] = {**correlation, "condition": single}
     return prepared
+
+
+#: ``related`` types spelled as in version 1 of the Sigma specification, which rule sets
+#: written before version 2 (2024) still use; pySigma only knows the new names.
+_RELATED_ALIASES = {"obsoletes": "obsolete"}
+
+
+def _related_entry(entry: Any) -> Any:
+    if isinstance(entry, dict) and entry.get("type") in _RELATED_ALIASES:
+        return {**entry, "type": _RELATED_ALIASES[entry["type"]]}
+    return entry
 
 
 def _modifier_aliases(value: Any) -> Any:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from madoguchi.analyzers.windows_evtx.analyzer import (
     PARTS_SETTING,
+    PLACEHOLDERS_SETTING,
     EvtxAnalyzer,
     PartOutput,
     load_rule_pack,
@@ -31,6 +32,7 @@ EXAMPLES = (
 __all__ = [
     "EXAMPLES",
     "PARTS_SETTING",
+    "PLACEHOLDERS_SETTING",
     "EvtxAnalyzer",
     "PartOutput",
     "load_rule_pack",

@@ -98,6 +98,10 @@ if TYPE_CHECKING:
 RULES_DIR = Path(__file__).parent / "rules"
 _CACHE_KEY = "windows-evtx:rules"
 
+PLACEHOLDERS_SETTING = "sigma_placeholders"
+"""Run setting: values of ``%name%`` placeholders in Sigma rules (name → list of values;
+``madoguchi analyze --placeholders FILE``, see :mod:`madoguchi.analyzers.sigma.placeholders`)."""
+
 PARTS_SETTING = "evtx_parts"
 """Run setting: the :class:`PartOutput` of every range of an ``.evtx`` file, in order
 (any iterable); the analyzer then merges them instead of reading the file."""
@@ -202,7 +206,7 @@ class EvtxAnalyzer(BaseAnalyzer):
         loaded = ctx.cached(
             _CACHE_KEY,
             lambda: load_rule_pack(
-                tuple(ctx.options.rule_dirs), settings.get("sigma_placeholders")
+                tuple(ctx.options.rule_dirs), settings.get(PLACEHOLDERS_SETTING)
             ),
         )
         if not loaded.reported:
