@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from madoguchi.config import Settings
 from madoguchi.ports import EvidenceStore, Mailer, TaskQueue
-from madoguchi.services import analysis_runs, leak_feed, leak_sites, misp_push, notifications
+from madoguchi.services import (
+    analysis_options,
+    analysis_runs,
+    leak_feed,
+    leak_sites,
+    misp_push,
+    notifications,
+)
 from madoguchi.services.clock import SystemClock
 from madoguchi.storage.evidence_stores import build_evidence_store
 from madoguchi.storage.sql.db import make_engine, make_session_factory
@@ -85,10 +92,12 @@ def job_handlers(desk: Desk) -> dict[str, JobHandler]:
             payload,
             queue=desk.queue,
             part_mb=desk.settings.evtx_part_mb,
+            options=analysis_options.run_options(desk.settings),
         )
 
     def analyse_part(payload: Mapping[str, Any]) -> None:
-        analysis_runs.run_evidence_part(desk.uow_factory, desk.store, payload)
+        options = analysis_options.run_options(desk.settings)
+        analysis_runs.run_evidence_part(desk.uow_factory, desk.store, payload, options=options)
 
     handlers[analysis_runs.ANALYSIS_JOB] = analyse
     handlers[analysis_runs.PART_JOB] = analyse_part

@@ -6,6 +6,7 @@ Nothing here opens a connection; ``Settings`` is a plain value handed to
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,16 @@ class Settings(BaseSettings):
         description="An uploaded .evtx file at least this many MB is analysed in parts of"
         " about this size, one job each, then merged; 0 turns splitting off",
     )
+    rule_dirs: str = Field(
+        default="",
+        description="Sigma rule folders the desk's analysis adds to the built-in pack,"
+        " separated by the path separator (':' on Linux, ';' on Windows)",
+    )
+    sigma_placeholders: Path | None = Field(
+        default=None,
+        description="YAML file of values for %name% placeholders in those rules"
+        " (name: [values]); read again for every analysis",
+    )
     inline_worker: bool = Field(
         default=True, description="Run an in-process job worker in the web server"
     )
@@ -92,6 +103,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'madoguchi.sqlite3').as_posix()}"
+
+    @property
+    def effective_rule_dirs(self) -> tuple[Path, ...]:
+        return tuple(Path(part) for part in self.rule_dirs.split(os.pathsep) if part.strip())
 
     @property
     def effective_evidence_dir(self) -> Path:

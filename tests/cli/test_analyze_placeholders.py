@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 import typer
+from tests.analyzers.sigma.sigma_helpers import SIGMA1_AGGREGATION
 from typer.testing import CliRunner
 
 RULE_ID = "6c1f0f8e-3a51-4f3e-9d55-0b8f3c2a7d10"
@@ -24,13 +25,6 @@ detection:
   admin_pc:
     WorkstationName|expand: '%Admins_Workstations%'
   condition: selection and not admin_pc
-"""
-BROKEN = """
-title: Old aggregation
-logsource: {product: windows, service: security}
-detection:
-  selection: {EventID: 4625}
-  condition: selection | count() by IpAddress > 10
 """
 
 
@@ -69,7 +63,7 @@ def rules(tmp_path: Path) -> Path:
     folder = tmp_path / "rules"
     folder.mkdir()
     (folder / "admin_logon.yml").write_text(ADMIN_LOGON, encoding="utf-8")
-    (folder / "old_count.yml").write_text(BROKEN, encoding="utf-8")
+    (folder / "old_count.yml").write_text(SIGMA1_AGGREGATION, encoding="utf-8")
     return folder
 
 

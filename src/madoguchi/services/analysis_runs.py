@@ -54,6 +54,7 @@ from madoguchi.ports import (
     UnitOfWorkFactory,
 )
 from madoguchi.services import access, audit, indicators
+from madoguchi.services.analysis_options import fingerprint
 from madoguchi.services.cases import load_case
 
 ANALYSIS_JOB = "analysis.evidence"
@@ -100,25 +101,34 @@ def request_rerun(uow: UnitOfWork, actor: Actor, case_id: int) -> list[Evidence]
     return items
 
 
-def _session(cls: type[Analyzer]) -> AnalyzerSession:
-    """One prepared analyzer per thread and class (rules compiled once)."""
-    cache: dict[str, AnalyzerSession] = getattr(_local, "sessions", None) or {}
+def _session(cls: type[Analyzer], options: RunOptions, current: Any) -> AnalyzerSession:
+    """One prepared analyzer per thread and class (rules compiled once), prepared again
+    when the desk's rule folders or placeholder values have changed since (``current``,
+    the options' :func:`~.analysis_options.fingerprint`, differs)."""
+    cache: dict[str, tuple[Any, AnalyzerSession]] = getattr(_local, "sessions", None) or {}
     _local.sessions = cache
     key = f"{cls.name}:{cls.version}"
-    if key not in cache:
-        cache[key] = AnalyzerSession([cls], RunOptions())
-    return cache[key]
+    kept = cache.get(key)
+    if kept is None or kept[0] != current:
+        kept = cache[key] = (current, AnalyzerSession([cls], options))
+    return kept[1]
 
 
 def analyze_file(
-    registry: Registry, evidence: EvidenceFile, *, skip: frozenset[str] = frozenset()
+    registry: Registry,
+    evidence: EvidenceFile,
+    *,
+    skip: frozenset[str] = frozenset(),
+    options: RunOptions | None = None,
 ) -> list[tuple[type[Analyzer], dict[str, Any]]]:
     """Run each accepting analyzer (not named in ``skip``) on one file; one document each."""
+    options = options or RunOptions()
+    current = fingerprint(options)
     documents = []
     for cls in registry:
         if evidence.kind not in cls.accepts or cls.name in skip:
             continue
-        document = _document(cls, _session(cls), evidence)
+        document = _document(cls, _session(cls, options, current), evidence)
         if document is not None:
             documents.append((cls, document))
     return documents
@@ -210,12 +220,14 @@ def run_evidence_analysis(
     registry: Registry | None = None,
     queue: TaskQueue | None = None,
     part_mb: float = 0,
+    options: RunOptions | None = None,
 ) -> int:
     """The job: analyse one evidence file and store the documents; returns how many.
 
     With a ``queue`` and ``part_mb`` above 0, an ``.evtx`` file of at least ``part_mb``
     MB is left to :data:`PART_JOB` jobs (see :func:`run_evidence_part`), queued here
-    once the other analyzers' documents are stored.
+    once the other analyzers' documents are stored. ``options`` carries the desk's own
+    rule folders and placeholder values (:mod:`.analysis_options`).
     """
     evidence_id = int(payload["evidence_id"])
     with uow_factory() as uow:
@@ -233,7 +245,8 @@ def run_evidence_analysis(
         if ranges
         else None
     )
-    results = analyze_file(registry, file, skip=frozenset({EvtxAnalyzer.name} if parts else ()))
+    skip = frozenset({EvtxAnalyzer.name} if parts else ())
+    results = analyze_file(registry, file, skip=skip, options=options)
     with uow_factory() as uow:
         # One writer per evidence at a time: a job delivered twice (a worker died before
         # acknowledging it) replaces the results instead of adding to them.
@@ -276,6 +289,7 @@ def run_evidence_part(
     payload: Mapping[str, Any],
     *,
     registry: Registry | None = None,
+    options: RunOptions | None = None,
 ) -> bool:
     """The part job: analyse one range of a large file and store the part's output.
 
@@ -306,7 +320,7 @@ def run_evidence_part(
             done, total = uow.analysis.parts_stored(parts)
     else:
         with tempfile.TemporaryDirectory(prefix="madoguchi-part-") as spill:
-            part = scan_part(file, rng, RunOptions(), spill=Path(spill) / "outputs")
+            part = scan_part(file, rng, options or RunOptions(), spill=Path(spill) / "outputs")
             data = part.to_bytes()
         with uow_factory() as uow:
             # Counted under the evidence lock: exactly one job sees the set complete.
@@ -326,11 +340,15 @@ def run_evidence_part(
         )
     if done < total:
         return False
-    return _merge_parts(uow_factory, file, parts, cls)
+    return _merge_parts(uow_factory, file, parts, cls, options or RunOptions())
 
 
 def _merge_parts(
-    uow_factory: UnitOfWorkFactory, file: EvidenceFile, parts: PartSet, cls: type[Analyzer]
+    uow_factory: UnitOfWorkFactory,
+    file: EvidenceFile,
+    parts: PartSet,
+    cls: type[Analyzer],
+    options: RunOptions,
 ) -> bool:
     """Merge a complete set into one result document, store it, delete the parts."""
 
@@ -342,7 +360,10 @@ def _merge_parts(
                 raise NotFoundError(N_("a part of the analysis is missing"))
             yield PartOutput.from_bytes(data)
 
-    session = AnalyzerSession([cls], RunOptions(settings={PARTS_SETTING: stored()}))
+    merged = RunOptions(
+        rule_dirs=options.rule_dirs, settings={**options.settings, PARTS_SETTING: stored()}
+    )
+    session = AnalyzerSession([cls], merged)
     document = _document(cls, session, file)
     with uow_factory() as uow:
         evidence = uow.evidence.lock(parts.evidence_id)

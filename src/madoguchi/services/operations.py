@@ -27,6 +27,7 @@ from madoguchi.config import Settings, mask_url
 from madoguchi.domain.errors import ConflictError, MadoguchiError
 from madoguchi.i18n.catalogue import N_
 from madoguchi.ports import EvidenceStore
+from madoguchi.services import analysis_options
 
 FORMAT = "madoguchi-backup/1"
 MANIFEST = "manifest.json"
@@ -187,7 +188,24 @@ def diagnose(settings: Settings, database: Database, store: EvidenceStore) -> li
         _evidence_check(store),
         _smtp_check(settings),
         _secret_check(settings),
+        _rules_check(settings),
     ]
+
+
+def _rules_check(settings: Settings) -> Check:
+    found = analysis_options.problems(settings)
+    if found:
+        return Check(
+            "analysis rules",
+            Status.FAIL,
+            "; ".join(found) + " (MADOGUCHI_RULE_DIRS, MADOGUCHI_SIGMA_PLACEHOLDERS)",
+        )
+    folders = settings.effective_rule_dirs
+    if not folders:
+        return Check("analysis rules", Status.OK, "built-in rules only")
+    shown = ", ".join(str(folder) for folder in folders)
+    extra = "; placeholder values set" if settings.sigma_placeholders is not None else ""
+    return Check("analysis rules", Status.OK, f"built-in rules and {shown}{extra}")
 
 
 # --- backup and restore ------------------------------------------------------------

@@ -15,6 +15,15 @@ SECURITY = {"product": "windows", "service": "security"}
 
 Loader = Callable[..., tuple[RuleSet, list[RuleLoadError]]]
 
+#: A Sigma 1 aggregation (``| count() by``): pySigma, and so the engine, refuses it.
+SIGMA1_AGGREGATION = """
+title: Old aggregation
+logsource: {product: windows, service: security}
+detection:
+  selection: {EventID: 4625}
+  condition: selection | count() by IpAddress > 10
+"""
+
 
 def rule_doc(
     detection: Mapping[str, Any],

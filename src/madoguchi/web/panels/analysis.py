@@ -1,5 +1,6 @@
 """Case-page panel: analysis results (findings, ransomware identification, logon graph,
-timeline and the warnings about input that could not be read)."""
+timeline, the warnings about input that could not be read and, for desk staff, the
+rules that could not be loaded)."""
 
 from __future__ import annotations
 
@@ -46,12 +47,26 @@ def context(uow: UnitOfWork, actor: Actor, case_id: int) -> dict[str, Any]:
         for w in i.get("warnings") or ()
     ]
     ransomware = [r for d in documents for r in d.get("ransomware") or ()]
+    # The desk's own rule folders: a rule that did not load is the desk's to fix, and
+    # names files on its servers, so only desk staff see the list.
+    rules_not_loaded = (
+        list(
+            {
+                (r.get("rule_file"), r.get("reason")): r
+                for d in documents
+                for r in d.get("rules_not_loaded") or ()
+            }.values()
+        )
+        if actor.is_desk
+        else []
+    )
     return {
         "analysis_runs": records,
         "analysis_findings": findings,
         "analysis_timeline": timeline[:TIMELINE_LIMIT],
         "analysis_timeline_total": len(timeline),
         "analysis_warnings": warnings,
+        "analysis_rules_not_loaded": rules_not_loaded,
         "analysis_ransomware": ransomware,
         "analysis_logon_graphs": _logon_graphs(documents),
     }
