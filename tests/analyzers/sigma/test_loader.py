@@ -304,3 +304,19 @@ def test_placeholder_file_values_japanese_and_numbers(load: Loader, tmp_path: Pa
     ruleset, errors = load(rule, placeholders=read_placeholders(values))
     assert errors == []
     assert ruleset.match({"Channel": "Security", "EventID": 4624, "WorkstationName": "経理-pc01"})
+
+
+def test_a_regex_outside_the_sigma_flavour_is_refused_quietly(
+    load: Loader, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Look-ahead is outside Sigma's regular-expression flavour: the rule is listed with
+    # RE2's reason, and RE2's own log line does not reach the terminal.
+    lookahead = rule_doc({"sel": {"CommandLine|re": "https?://[0-9.]+(?!/)"}, "condition": "sel"})
+    flagged = rule_doc({"sel": {"CommandLine|re|i": "^WMIC .*SHADOWCOPY"}, "condition": "sel"})
+    ruleset, errors = load(lookahead, flagged)
+    assert [e.reason for e in errors] == [
+        "rule 'test rule': Regular expression 'https?://[0-9.]+(?!/)' is invalid: "
+        "b'invalid perl operator: (?!'"
+    ]
+    assert ruleset.match({"Channel": "Security", "EventID": 4688, "CommandLine": "wmic shadowcopy"})
+    assert capfd.readouterr().err == ""

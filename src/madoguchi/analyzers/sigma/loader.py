@@ -46,6 +46,7 @@ from madoguchi.analyzers.sigma.conditions import (
 from madoguchi.analyzers.sigma.correlations import TYPES, CompiledCorrelation, Expression
 from madoguchi.analyzers.sigma.errors import SigmaRuleError
 from madoguchi.analyzers.sigma.logsources import field_fallbacks, logsource_sources
+from madoguchi.analyzers.sigma.regex_policy import POLICY
 from madoguchi.analyzers.sigma.rules import CompiledRule, attack_ids, fallback_id
 from madoguchi.analyzers.sigma.ruleset import IndexedRule, Key, RuleSet
 from madoguchi.analyzers.textio import decode_bytes
@@ -192,6 +193,7 @@ class _Loader:
             collection = SigmaCollection.from_dicts(
                 [prepared],
                 collect_errors=True,
+                policy=POLICY,
                 source=source,
                 resolve_references=False,
                 collect_filters=True,
