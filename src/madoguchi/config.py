@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     )
     rule_dirs: str = Field(
         default="",
-        description="Sigma rule folders the desk's analysis adds to the built-in pack,"
+        description="Sigma and YARA rule folders the desk's analysis adds to the built-in rules,"
         " separated by the path separator (':' on Linux, ';' on Windows)",
     )
     sigma_placeholders: Path | None = Field(

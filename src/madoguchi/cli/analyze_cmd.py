@@ -98,7 +98,7 @@ def analyze(
         Path | None,
         typer.Option(
             "--placeholders",
-            help="YAML file of values for %name% placeholders in Sigma rules (name: [values]).",
+            help="YAML file of values for %name% placeholders in Sigma rules.",
         ),
     ] = None,
     output_format: Annotated[
