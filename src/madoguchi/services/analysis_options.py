@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from madoguchi.analyzers.base import RunOptions
+from madoguchi.analyzers.rule_files import rule_files_fingerprint
 from madoguchi.analyzers.sigma import PlaceholderFileError, read_placeholders
 from madoguchi.analyzers.windows_evtx import PLACEHOLDERS_SETTING
 from madoguchi.config import Settings
@@ -33,16 +34,10 @@ def run_options(settings: Settings) -> RunOptions:
 
 
 def fingerprint(options: RunOptions) -> tuple[Any, ...]:
-    """Every file under the rule folders (path, size, modification time) and the settings:
-    equal fingerprints mean analyzers prepared with one set of options fit the other."""
-    files: list[Any] = []
-    for folder in options.rule_dirs:
-        try:
-            found = sorted(folder.rglob("*")) if folder.is_dir() else [folder]
-            files.extend((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in found)
-        except OSError as error:  # the analyzers report a missing folder themselves
-            files.append((str(folder), repr(error)))
-    return tuple(files), json.dumps(options.settings, sort_keys=True, default=repr)
+    """Every file under the rule folders (Sigma, YARA …) and the settings: equal
+    fingerprints mean analyzers prepared with one set of options fit the other."""
+    settings = json.dumps(options.settings, sort_keys=True, default=repr)
+    return rule_files_fingerprint(options.rule_dirs), settings
 
 
 def problems(settings: Settings) -> list[str]:

@@ -57,6 +57,7 @@ from madoguchi.analyzers.base import (
     RunOptions,
 )
 from madoguchi.analyzers.forking import frozen_heap
+from madoguchi.analyzers.rule_files import rule_files_fingerprint
 from madoguchi.analyzers.windows_evtx.accounts import account_of, present, source_ip_of
 from madoguchi.analyzers.windows_evtx.bursts import Burst, Bursts
 from madoguchi.analyzers.windows_evtx.events import FlatEvent, ReadEvent
@@ -131,7 +132,7 @@ def load_rule_pack(rule_dirs: tuple[Path, ...] = (), placeholders: Any = None) -
     except ImportError as error:  # the engine is a sibling package; say so if it is broken
         reason = f"Sigma engine unavailable: {error}"
         return LoadedRules(None, [RuleLoadError(str(p), reason) for p in paths])
-    key = (_fingerprint(paths), _placeholder_key(placeholders))
+    key = (rule_files_fingerprint(paths, _RULE_PATTERNS), _placeholder_key(placeholders))
     compiled = _COMPILED.pop(key, None)
     if compiled is None:
         fresh, problems = load_rules(paths, placeholders=placeholders)
@@ -147,22 +148,7 @@ def load_rule_pack(rule_dirs: tuple[Path, ...] = (), placeholders: Any = None) -
 
 _COMPILED: dict[tuple[Any, ...], tuple[RuleSet, tuple[RuleLoadError, ...]]] = {}
 _COMPILED_KEPT = 4
-
-
-def _fingerprint(paths: Sequence[Path]) -> tuple[Any, ...]:
-    """Every rule file under ``paths`` with its size and modification time."""
-    out: list[Any] = []
-    for path in paths:
-        try:
-            files = (
-                sorted({*path.rglob("*.yml"), *path.rglob("*.yaml")}) if path.is_dir() else [path]
-            )
-            stats = [(f.stat(), f) for f in files]
-        except OSError as error:  # the loader reports the problem itself
-            out.append((str(path), repr(error)))
-            continue
-        out.append((str(path), tuple((str(f), st.st_mtime_ns, st.st_size) for st, f in stats)))
-    return tuple(out)
+_RULE_PATTERNS = ("*.yml", "*.yaml")
 
 
 def _placeholder_key(placeholders: Any) -> str:
